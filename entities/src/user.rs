@@ -1,0 +1,45 @@
+//! A person who signs in: staff (owner, admin, supervisor, provider) or a client.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub account_id: i32,
+    pub role: String,
+    #[sea_orm(unique)]
+    pub login: String,
+    pub full_name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub supervisor_id: Option<i32>,
+    pub provider_id: Option<i32>,
+    pub age_group: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub code_failures: i32,
+    pub code_locked_until: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::account::Entity",
+        from = "Column::AccountId",
+        to = "super::account::Column::Id"
+    )]
+    Account,
+}
+
+impl Related<super::account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Account.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,18 @@
+//! Database schema for Outcomes: one append-only file per migration, run on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_foundation;
+mod m20261122_000002_create_two_factor;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_foundation::Migration),
+            Box::new(m20261122_000002_create_two_factor::Migration),
+        ]
+    }
+}

@@ -1,0 +1,116 @@
+//! CSRF protection: a per-session token (or, before sign-in, one in a private cookie) that every
+//! POST form must carry as `csrf_token`; `SecureForm` refuses a form without it (403).
+
+use std::collections::HashMap;
+
+use rocket::data::{self, Data, FromData};
+use rocket::form::Form;
+use rocket::http::{Cookie, SameSite, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest, Request};
+
+use super::guards::lookup;
+use super::session::cookie_name;
+use super::tokens::{constant_time_eq, random_token};
+use crate::state::AppState;
+
+const ANON_COOKIE: &str = "outcomes_csrf";
+
+fn https(request: &Request<'_>) -> bool {
+    request
+        .rocket()
+        .state::<AppState>()
+        .is_some_and(|s| s.settings.https())
+}
+
+/// The token the current form must carry.
+async fn expected(request: &Request<'_>) -> Result<Option<String>, Status> {
+    if let Some(signed) = lookup(request).await? {
+        return Ok(Some(signed.session.csrf_token));
+    }
+    Ok(request
+        .cookies()
+        .get_private(&cookie_name(https(request), ANON_COOKIE))
+        .map(|c| c.value().to_string()))
+}
+
+/// The token to embed in a form being rendered (created for anonymous visitors if needed).
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CsrfToken {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match expected(request).await {
+            Ok(Some(token)) => Outcome::Success(Self(token)),
+            Ok(None) => {
+                let token = random_token::<32>();
+                let secure = https(request);
+                let cookie = Cookie::build((cookie_name(secure, ANON_COOKIE), token.clone()))
+                    .http_only(true)
+                    .same_site(SameSite::Lax)
+                    .path("/")
+                    .secure(secure);
+                request.cookies().add_private(cookie);
+                Outcome::Success(Self(token))
+            }
+            Err(status) => Outcome::Error((status, ())),
+        }
+    }
+}
+
+/// A submitted form whose CSRF token checked out. Fields are raw strings; routes parse them
+/// into domain types so every message can name its field.
+#[derive(Debug, Clone, Default)]
+pub struct SecureForm {
+    values: HashMap<String, String>,
+}
+
+impl SecureForm {
+    /// The field's value, or "" when it was not sent.
+    pub fn get(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.get(name) == "on"
+    }
+
+    /// What the person typed, to put back into a re-rendered form (never passwords or tokens).
+    pub fn echo(&self) -> HashMap<String, String> {
+        self.values
+            .iter()
+            .filter(|(k, _)| {
+                !k.contains("password") && k.as_str() != "csrf_token" && k.as_str() != "code"
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for SecureForm {
+    type Error = ();
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let values = match Form::<HashMap<String, String>>::from_data(request, data).await {
+            Outcome::Success(form) => form.into_inner(),
+            Outcome::Error((status, _)) => return Outcome::Error((status, ())),
+            Outcome::Forward((data, status)) => return Outcome::Forward((data, status)),
+        };
+        let expected = match expected(request).await {
+            Ok(token) => token,
+            Err(status) => return Outcome::Error((status, ())),
+        };
+        let submitted = values.get("csrf_token").map(String::as_str).unwrap_or("");
+        match expected {
+            // SECURITY: compare in constant time; a missing or wrong token is 403.
+            Some(token) if !submitted.is_empty() && constant_time_eq(submitted, &token) => {
+                Outcome::Success(Self { values })
+            }
+            _ => Outcome::Error((Status::Forbidden, ())),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Request guards: one cached lookup of the session, then guards that narrow it by role, so a
+//! handler's signature states who may call it.
+
+use rocket::http::Status;
+use rocket::outcome::try_outcome;
+use rocket::request::{FromRequest, Outcome, Request};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+
+use entities::{account, session, user};
+
+use super::session::{STATE_FULL, STATE_PENDING, is_live, token_from};
+use crate::domain::{Plan, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The caller's address and browser, for the audit log and device labels.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RequestMeta {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Self {
+            ip: request.client_ip().map(|ip| ip.to_string()),
+            user_agent: request.headers().get_one("User-Agent").map(str::to_string),
+        })
+    }
+}
+
+/// A live session with its user and account.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: session::Model,
+    pub user: user::Model,
+    pub account: account::Model,
+}
+
+impl SignedIn {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.user.role).unwrap_or(Role::Client)
+    }
+
+    pub fn plan(&self) -> Plan {
+        Plan::parse(&self.account.plan).unwrap_or(Plan::Mobile)
+    }
+}
+
+/// Cached per request: `Err(())` means the database did not answer.
+struct Lookup(Result<Option<SignedIn>, ()>);
+
+async fn lookup_uncached(request: &Request<'_>) -> Result<Option<SignedIn>, AppError> {
+    let Some(state) = request.rocket().state::<AppState>() else {
+        return Err(AppError::Internal("state missing".into()));
+    };
+    let Some(token) = token_from(request.cookies(), state.settings.https()) else {
+        return Ok(None);
+    };
+    let db = &state.db;
+    let Some(session) = super::session::find_by_token(db, &token).await? else {
+        return Ok(None);
+    };
+    let Some((user, Some(account))) = user::Entity::find_by_id(session.user_id)
+        .find_also_related(account::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = state.now();
+    if !is_live(&session, now, account.idle_minutes) || !user.active || !account.active {
+        super::session::delete(db, session.id).await?;
+        return Ok(None);
+    }
+    let mut session = session;
+    // Touch at most every 10 s: idle time is measured in minutes, writes cost.
+    if session.state == STATE_FULL && now - session.last_seen_at >= 10 {
+        let mut active = session.clone().into_active_model();
+        active.last_seen_at = Set(now);
+        session = active.update(db).await?;
+    }
+    Ok(Some(SignedIn {
+        session,
+        user,
+        account,
+    }))
+}
+
+pub async fn lookup(request: &Request<'_>) -> Result<Option<SignedIn>, Status> {
+    let cached = request
+        .local_cache_async(async {
+            Lookup(lookup_uncached(request).await.map_err(|error| {
+                log::warn!("session lookup failed: {error}");
+            }))
+        })
+        .await;
+    cached.0.clone().map_err(|()| Status::ServiceUnavailable)
+}
+
+/// Whoever the session belongs to, if anyone (full or pending).
+pub struct MaybeSignedIn(pub Option<SignedIn>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for MaybeSignedIn {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match lookup(request).await {
+            Ok(found) => Outcome::Success(Self(found)),
+            Err(status) => Outcome::Error((status, ())),
+        }
+    }
+}
+
+/// Any fully signed-in person.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub SignedIn);
+
+impl std::ops::Deref for CurrentUser {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match lookup(request).await {
+            Ok(Some(signed)) if signed.session.state == STATE_FULL => {
+                Outcome::Success(Self(signed))
+            }
+            Ok(_) => Outcome::Error((Status::Unauthorized, ())),
+            Err(status) => Outcome::Error((status, ())),
+        }
+    }
+}
+
+/// Password accepted, code not yet entered.
+#[derive(Debug, Clone)]
+pub struct PendingLogin(pub SignedIn);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PendingLogin {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match lookup(request).await {
+            Ok(Some(signed)) if signed.session.state == STATE_PENDING => {
+                Outcome::Success(Self(signed))
+            }
+            Ok(_) => Outcome::Error((Status::Unauthorized, ())),
+            Err(status) => Outcome::Error((status, ())),
+        }
+    }
+}
+
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub CurrentUser);
+
+        impl std::ops::Deref for $name {
+            type Target = SignedIn;
+            fn deref(&self) -> &SignedIn {
+                &self.0.0
+            }
+        }
+
+        #[rocket::async_trait]
+        impl<'r> FromRequest<'r> for $name {
+            type Error = ();
+
+            async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+                let current = try_outcome!(request.guard::<CurrentUser>().await);
+                let allowed: fn(Role) -> bool = $allowed;
+                if allowed(current.role()) {
+                    Outcome::Success(Self(current))
+                } else {
+                    Outcome::Error((Status::Forbidden, ()))
+                }
+            }
+        }
+    };
+}
+
+role_guard!(
+    /// Owner, admin, supervisor or provider.
+    StaffUser,
+    Role::is_staff
+);
+role_guard!(
+    /// Owner or admin.
+    ManagerUser,
+    Role::is_manager
+);
+role_guard!(
+    /// The account owner alone.
+    OwnerUser,
+    |role| role == Role::Owner
+);
+role_guard!(
+    /// A client signed in for telehealth.
+    ClientUser,
+    |role| role == Role::Client
+);

@@ -1,0 +1,14 @@
+//! Who is asking: passwords, sessions and their guards, CSRF, throttling, tokens.
+
+pub mod csrf;
+pub mod guards;
+pub mod password;
+pub mod session;
+pub mod throttle;
+pub mod tokens;
+
+pub use csrf::{CsrfToken, SecureForm};
+pub use guards::{
+    ClientUser, CurrentUser, ManagerUser, MaybeSignedIn, OwnerUser, PendingLogin, RequestMeta,
+    StaffUser,
+};

@@ -1,0 +1,86 @@
+//! Password-guessing limits kept in the database (shared by every instance): per user ID, 10
+//! failures in 15 minutes lock it for 15 minutes; per IP, 100 failures in an hour.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use entities::login_failure;
+
+use crate::error::AppError;
+
+pub const USER_LIMIT: u64 = 10;
+pub const USER_WINDOW: i64 = 15 * 60;
+pub const IP_LIMIT: u64 = 100;
+pub const IP_WINDOW: i64 = 60 * 60;
+
+fn too_many(retry_after: i64) -> AppError {
+    let minutes = (retry_after + 59) / 60;
+    AppError::TooMany {
+        retry_after,
+        message: format!(
+            "Too many failed sign-in attempts. Please wait {minutes} minute{} and try again.",
+            if minutes == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// Refuses the attempt before any password is checked when a limit is reached.
+pub async fn check(
+    db: &impl ConnectionTrait,
+    login: &str,
+    ip: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let recent: Vec<i64> = login_failure::Entity::find()
+        .select_only()
+        .column(login_failure::Column::At)
+        .filter(login_failure::Column::Login.eq(login))
+        .filter(login_failure::Column::At.gt(now - USER_WINDOW))
+        .order_by_desc(login_failure::Column::At)
+        .limit(USER_LIMIT)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if recent.len() as u64 >= USER_LIMIT {
+        // Locked until the oldest of the last ten leaves the window.
+        let oldest = recent.last().copied().unwrap_or(now);
+        return Err(too_many(oldest + USER_WINDOW - now));
+    }
+    let from_ip = login_failure::Entity::find()
+        .filter(login_failure::Column::Ip.eq(ip))
+        .filter(login_failure::Column::At.gt(now - IP_WINDOW))
+        .count(db)
+        .await?;
+    if from_ip >= IP_LIMIT {
+        return Err(too_many(IP_WINDOW / 4));
+    }
+    Ok(())
+}
+
+pub async fn record_failure(
+    db: &impl ConnectionTrait,
+    login: &str,
+    ip: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    login_failure::ActiveModel {
+        login: Set(login.to_string()),
+        ip: Set(ip.to_string()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A correct password clears that user ID's failures (the IP's stay).
+pub async fn clear(db: &impl ConnectionTrait, login: &str) -> Result<(), AppError> {
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Login.eq(login))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Typed settings read once from Rocket's figment (`Rocket.toml`, `ROCKET_*`), validated at ignite.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use rocket::figment::Figment;
+use serde::Deserialize;
+
+/// The flat keys of SPEC §5 as they arrive; `Settings::from_figment` checks them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawSettings {
+    database_url: Option<String>,
+    public_url: Option<String>,
+    sms_provider: Option<String>,
+    twilio_api_base: Option<String>,
+    twilio_account_sid: Option<String>,
+    twilio_auth_token: Option<String>,
+    twilio_from: Option<String>,
+    twilio_messaging_service_sid: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    secret_key: Option<String>,
+    data_dir: Option<String>,
+    phone_region: Option<String>,
+}
+
+/// A configured secret: never printed by `Debug`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum TwilioSender {
+    From(String),
+    MessagingService(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum SmsSettings {
+    Log,
+    Twilio {
+        api_base: String,
+        account_sid: String,
+        auth_token: Secret,
+        sender: TwilioSender,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub public_url: url::Url,
+    pub sms: SmsSettings,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub data_dir: PathBuf,
+    pub phone_region: String,
+    pub secret_key: Secret,
+}
+
+impl Settings {
+    /// Whether cookies must be `Secure` with the `__Host-` prefix.
+    pub fn https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The host named in the WebOTP line of each text.
+    pub fn public_host(&self) -> String {
+        let host = self.public_url.host_str().unwrap_or("localhost");
+        match self.public_url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        }
+    }
+
+    pub fn from_figment(figment: &Figment) -> Result<Self, String> {
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|e| format!("configuration: {e}"))?;
+        let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".into()));
+        let database_url = match raw.database_url.filter(|u| !u.trim().is_empty()) {
+            Some(url)
+                if url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:") =>
+            {
+                url
+            }
+            Some(_) => {
+                return Err(
+                    "database_url must start with postgres://, postgresql:// or sqlite:".into(),
+                );
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("outcomes.sqlite").display()
+            ),
+        };
+        let public_url_text = raw
+            .public_url
+            .unwrap_or_else(|| "http://127.0.0.1:8000".into());
+        let public_url = url::Url::parse(&public_url_text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                format!("public_url {public_url_text:?} must be an http:// or https:// URL")
+            })?;
+        let sms = match raw.sms_provider.as_deref().unwrap_or("log") {
+            "log" => SmsSettings::Log,
+            "twilio" => {
+                let required = |value: Option<String>, key: &str| {
+                    value
+                        .filter(|v| !v.trim().is_empty())
+                        .ok_or_else(|| format!("sms_provider = \"twilio\" needs {key}"))
+                };
+                let sender = match (raw.twilio_from, raw.twilio_messaging_service_sid) {
+                    (_, Some(sid)) if !sid.trim().is_empty() => TwilioSender::MessagingService(sid),
+                    (Some(from), _) if !from.trim().is_empty() => TwilioSender::From(from),
+                    _ => {
+                        return Err("sms_provider = \"twilio\" needs twilio_from or twilio_messaging_service_sid".into());
+                    }
+                };
+                let api_base = raw
+                    .twilio_api_base
+                    .unwrap_or_else(|| "https://api.twilio.com".into());
+                if url::Url::parse(&api_base).is_err() {
+                    return Err(format!("twilio_api_base {api_base:?} is not a URL"));
+                }
+                SmsSettings::Twilio {
+                    api_base: api_base.trim_end_matches('/').to_string(),
+                    account_sid: required(raw.twilio_account_sid, "twilio_account_sid")?,
+                    auth_token: Secret(required(raw.twilio_auth_token, "twilio_auth_token")?),
+                    sender,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "sms_provider {other:?} must be \"log\" or \"twilio\""
+                ));
+            }
+        };
+        let smtp_url = raw.smtp_url.filter(|u| !u.trim().is_empty());
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err("smtp_url must start with smtp:// or smtps://".into());
+        }
+        let mail_from = raw
+            .mail_from
+            .unwrap_or_else(|| "Outcomes <no-reply@localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!("mail_from {mail_from:?} is not an e-mail address"));
+        }
+        let phone_region = raw
+            .phone_region
+            .unwrap_or_else(|| "US".into())
+            .to_uppercase();
+        if phone_region.parse::<phonenumber::country::Id>().is_err() {
+            return Err(format!(
+                "phone_region {phone_region:?} is not a two-letter country code"
+            ));
+        }
+        let secret_key = raw
+            .secret_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or("secret_key is missing")?;
+        Ok(Self {
+            database_url,
+            public_url,
+            sms,
+            smtp_url: smtp_url.map(Secret),
+            mail_from,
+            data_dir,
+            phone_region,
+            secret_key: Secret(secret_key),
+        })
+    }
+}
+
+/// Fills in what a fresh checkout lacks: `DATABASE_URL` from the environment and a secret key
+/// generated once and kept in `data_dir/secret_key` (mode 0600).
+pub fn prepare_figment(figment: Figment) -> Result<Figment, String> {
+    let mut figment = figment;
+    if figment.find_value("database_url").is_err()
+        && let Ok(url) = std::env::var("DATABASE_URL")
+    {
+        figment = figment.merge(("database_url", url));
+    }
+    // Rocket's own default is a zero key (a byte sequence): treat anything but a configured
+    // string as "none configured".
+    if figment.extract_inner::<String>("secret_key").is_err() {
+        let data_dir: String = figment
+            .extract_inner("data_dir")
+            .unwrap_or_else(|_| "data".to_string());
+        let key = load_or_create_secret_key(Path::new(&data_dir))?;
+        figment = figment.merge(("secret_key", key));
+    }
+    Ok(figment)
+}
+
+fn load_or_create_secret_key(data_dir: &Path) -> Result<String, String> {
+    let path = data_dir.join("secret_key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(existing.trim().to_string());
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    let mut bytes = [0u8; 64];
+    rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut bytes)
+        .map_err(|e| format!("no randomness for the secret key: {e}"))?;
+    let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(key.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(key)
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(&path)
+            .map(|k| k.trim().to_string())
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
+}

@@ -1,0 +1,27 @@
+//! Pure types and rules: parsed inputs that inner code can trust, with no web or database in sight.
+
+pub mod password;
+pub mod phone;
+pub mod role;
+pub mod text;
+
+pub use password::{NewPassword, PasswordContext};
+pub use phone::PhoneNumber;
+pub use role::{AgeGroup, Plan, Role};
+pub use text::{Email, LoginId, PersonName};
+
+/// A message for one form field, shown next to it when the form is re-rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

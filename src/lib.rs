@@ -1,0 +1,151 @@
+//! Outcomes: session ratings, expected trajectories and device-registered sign-in for therapy
+//! practices. `rocket(figment)` builds a whole app, so tests can run many in one process.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod services;
+pub mod state;
+pub mod views;
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
+use rocket::figment::Figment;
+use rocket::fs::{FileServer, relative};
+use rocket::http::Header;
+use rocket::{Build, Request, Response, Rocket};
+use rocket_dyn_templates::Template;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+pub use clock::Clock;
+use config::Settings;
+use state::AppState;
+
+/// The app with the real clock.
+pub fn rocket(figment: Figment) -> Rocket<Build> {
+    rocket_with_clock(figment, Clock::default())
+}
+
+/// The app with a clock the caller can move (tests of expiry).
+pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
+    let prepared = config::prepare_figment(figment.clone());
+    let figment = prepared.clone().unwrap_or(figment);
+    rocket::custom(figment)
+        .attach(AdHoc::try_on_ignite(
+            "Settings, database and migrations",
+            move |rocket| async move {
+                match prepared {
+                    Ok(_) => match build_state(&rocket, clock).await {
+                        Ok(state) => Ok(rocket.manage(state)),
+                        Err(message) => {
+                            log::error!("cannot start: {message}");
+                            Err(rocket)
+                        }
+                    },
+                    Err(message) => {
+                        log::error!("cannot start: {message}");
+                        Err(rocket)
+                    }
+                }
+            },
+        ))
+        .attach(Template::fairing())
+        .attach(SecurityHeaders)
+        .mount("/", routes::routes())
+        .mount("/static", FileServer::from(relative!("public")))
+        .register("/", error::catchers())
+}
+
+async fn build_state(rocket: &Rocket<Build>, clock: Clock) -> Result<AppState, String> {
+    let settings = Settings::from_figment(rocket.figment())?;
+    domain::phone::warm_up();
+    let db = connect(&settings).await?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("database migrations failed: {e}"))?;
+    if matches!(settings.sms, config::SmsSettings::Log) {
+        log::warn!(
+            "SMS provider is \"log\": security codes are written to this log, not texted. Set sms_provider = \"twilio\" for production."
+        );
+    }
+    let dummy_hash = tokio::task::spawn_blocking(auth::password::dummy_hash)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(AppState {
+        keys: auth::tokens::Keys::derive(settings.secret_key.expose()),
+        db,
+        settings,
+        clock,
+        dummy_hash,
+    })
+}
+
+async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
+    }
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .max_connections(if settings.database_url.starts_with("sqlite:") {
+            8
+        } else {
+            16
+        })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if settings.database_url.starts_with("sqlite:") {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    }
+    Database::connect(options)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// SECURITY.md "Every request": CSP, nosniff, referrer policy, no-store, HSTS under https.
+struct SecurityHeaders;
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info {
+            name: "Security headers",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
+        response.set_header(Header::new(
+            "Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'",
+        ));
+        response.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        response.set_header(Header::new("Referrer-Policy", "same-origin"));
+        if !request.uri().path().starts_with("/static/") {
+            response.set_header(Header::new("Cache-Control", "no-store"));
+        }
+        let https = request
+            .rocket()
+            .state::<AppState>()
+            .is_some_and(|s| s.settings.https());
+        if https {
+            response.set_header(Header::new(
+                "Strict-Transport-Security",
+                "max-age=63072000; includeSubDomains",
+            ));
+        }
+    }
+}

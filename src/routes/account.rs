@@ -1,0 +1,88 @@
+//! `/account/password`: change one's own password (needs the current one).
+
+use rocket::http::Status;
+use rocket::{Route, State, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+use crate::auth::{CurrentUser, RequestMeta, SecureForm};
+use crate::domain::{FieldError, NewPassword, PasswordContext};
+use crate::error::AppError;
+use crate::services::login;
+use crate::state::AppState;
+use crate::views::{FormState, Layout, Page};
+
+#[derive(Serialize)]
+struct PasswordPage {
+    layout: Layout,
+    form: FormState,
+    changed: bool,
+}
+
+#[get("/account/password?<changed>")]
+fn show(user: CurrentUser, changed: Option<bool>) -> Template {
+    Template::render(
+        "account_password",
+        PasswordPage {
+            layout: Layout::new(&user, "Change password"),
+            form: FormState::default(),
+            changed: changed == Some(true),
+        },
+    )
+}
+
+#[post("/account/password", data = "<form>")]
+async fn submit(
+    state: &State<AppState>,
+    user: CurrentUser,
+    form: SecureForm,
+    meta: RequestMeta,
+) -> Result<Page, AppError> {
+    let mut form_state = FormState::default();
+    let context = PasswordContext {
+        words: vec![&user.user.login, &user.user.full_name, &user.account.name],
+    };
+    let new_password = form_state.take(NewPassword::parse(
+        "new_password",
+        form.get("new_password"),
+        &context,
+    ));
+    if form.get("new_password") != form.get("confirm_password") {
+        form_state.add(FieldError::new(
+            "confirm_password",
+            "The two new passwords do not match.",
+        ));
+    }
+    if let Some(new_password) = new_password.filter(|_| form_state.is_valid()) {
+        if login::change_own_password(
+            state,
+            &user,
+            form.get("current_password"),
+            &new_password,
+            &meta,
+        )
+        .await?
+        {
+            return Ok(Page::see_other("/account/password?changed=true"));
+        }
+        form_state.add(FieldError::new(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    Ok(Page::WithStatus((
+        Status::UnprocessableEntity,
+        Template::render(
+            "account_password",
+            PasswordPage {
+                layout: Layout::new(&user, "Change password"),
+                form: form_state,
+                changed: false,
+            },
+        ),
+    )))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![show, submit]
+}

@@ -1,0 +1,102 @@
+//! `/audit` and `/audit.csv`: the account's audit log for owners and admins.
+
+use rocket::http::ContentType;
+use rocket::{Route, State, get, routes};
+use rocket_dyn_templates::Template;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+
+use entities::audit_log;
+
+use crate::auth::ManagerUser;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::views::{Layout, format_time};
+
+#[derive(Serialize)]
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+    ip: String,
+    outcome: String,
+    details: String,
+}
+
+#[derive(Serialize)]
+struct AuditPage {
+    layout: Layout,
+    rows: Vec<AuditRow>,
+}
+
+async fn rows(
+    state: &AppState,
+    account_id: i32,
+    limit: Option<u64>,
+) -> Result<Vec<AuditRow>, AppError> {
+    let mut query = audit_log::Entity::find()
+        .filter(audit_log::Column::AccountId.eq(account_id))
+        .order_by_desc(audit_log::Column::Id);
+    if let Some(limit) = limit {
+        query = query.limit(limit);
+    }
+    Ok(query
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|e| AuditRow {
+            at: format_time(e.at),
+            actor: e.actor_id.map(|a| format!("user {a}")).unwrap_or_default(),
+            action: e.action,
+            subject: e.subject.unwrap_or_default(),
+            ip: e.ip.unwrap_or_default(),
+            outcome: e.outcome,
+            details: e.details.unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[get("/audit")]
+async fn page(state: &State<AppState>, actor: ManagerUser) -> Result<Template, AppError> {
+    let rows = rows(state, actor.account.id, Some(500)).await?;
+    Ok(Template::render(
+        "audit",
+        AuditPage {
+            layout: Layout::new(&actor, "Audit log"),
+            rows,
+        },
+    ))
+}
+
+#[get("/audit.csv")]
+async fn csv_export(
+    state: &State<AppState>,
+    actor: ManagerUser,
+) -> Result<(ContentType, String), AppError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| AppError::Internal(e.to_string());
+    writer
+        .write_record([
+            "time_utc", "actor", "action", "subject", "ip", "outcome", "details",
+        ])
+        .map_err(internal)?;
+    for r in rows(state, actor.account.id, None).await? {
+        writer
+            .write_record([
+                r.at, r.actor, r.action, r.subject, r.ip, r.outcome, r.details,
+            ])
+            .map_err(internal)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        ContentType::CSV,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![page, csv_export]
+}

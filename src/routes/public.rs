@@ -1,0 +1,33 @@
+//! The front door and the health check.
+
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{Route, State, get, routes};
+
+use crate::auth::MaybeSignedIn;
+use crate::auth::session::STATE_PENDING;
+use crate::state::AppState;
+
+/// Staff to the dashboard, clients to their measures, everyone else to sign in.
+#[get("/")]
+fn index(signed: MaybeSignedIn) -> Redirect {
+    let target = match signed.0 {
+        Some(signed) if signed.session.state == STATE_PENDING => "/login/verify",
+        Some(signed) if signed.role().is_staff() => "/dashboard",
+        Some(_) => "/my",
+        None => "/login",
+    };
+    Redirect::to(target)
+}
+
+#[get("/healthz")]
+async fn healthz(state: &State<AppState>) -> (Status, &'static str) {
+    match state.db.ping().await {
+        Ok(()) => (Status::Ok, "ok"),
+        Err(_) => (Status::ServiceUnavailable, "database unavailable"),
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![index, healthz]
+}

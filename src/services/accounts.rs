@@ -1,0 +1,74 @@
+//! Sign-up: a new practice and its owner, created together or not at all.
+
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+
+use entities::{account, user};
+
+use crate::auth::password;
+use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Plan, Role};
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::state::AppState;
+
+pub struct Signup {
+    pub organization: PersonName,
+    pub plan: Plan,
+    pub full_name: PersonName,
+    pub login: LoginId,
+    pub password: NewPassword,
+    pub email: Email,
+    pub phone: Option<PhoneNumber>,
+}
+
+pub async fn sign_up(
+    state: &AppState,
+    signup: Signup,
+    ip: Option<String>,
+) -> Result<user::Model, AppError> {
+    let hash = password::hash(&signup.password).await?;
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let account = account::ActiveModel {
+        name: Set(signup.organization.into_inner()),
+        plan: Set(signup.plan.as_str().to_string()),
+        staff_two_factor: Set(false),
+        client_two_factor: Set(false),
+        device_days: Set(365),
+        idle_minutes: Set(15),
+        sms_daily_budget: Set(500),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let owner = user::ActiveModel {
+        account_id: Set(account.id),
+        role: Set(Role::Owner.as_str().to_string()),
+        login: Set(signup.login.into_inner()),
+        full_name: Set(signup.full_name.into_inner()),
+        email: Set(Some(signup.email.into_inner())),
+        phone: Set(signup.phone.map(PhoneNumber::into_inner)),
+        password_hash: Set(hash),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        code_failures: Set(0),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("account.created", "success")
+            .account(account.id)
+            .actor(owner.id)
+            .subject(format!("user {}", owner.id))
+            .ip(ip)
+            .details(format!("plan {}", account.plan)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(owner)
+}

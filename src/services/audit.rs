@@ -1,0 +1,74 @@
+//! The append-only audit log: one call per event, never updated or deleted.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use entities::audit_log;
+
+use crate::error::AppError;
+
+/// One event as the caller knows it; `record` stamps it.
+pub struct Event<'a> {
+    pub account_id: Option<i32>,
+    pub actor_id: Option<i32>,
+    pub action: &'a str,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub outcome: &'a str,
+    pub details: Option<String>,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(action: &'a str, outcome: &'a str) -> Self {
+        Self {
+            account_id: None,
+            actor_id: None,
+            action,
+            subject: None,
+            ip: None,
+            outcome,
+            details: None,
+        }
+    }
+
+    pub fn account(mut self, account_id: i32) -> Self {
+        self.account_id = Some(account_id);
+        self
+    }
+
+    pub fn actor(mut self, actor_id: i32) -> Self {
+        self.actor_id = Some(actor_id);
+        self
+    }
+
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<String>) -> Self {
+        self.ip = ip;
+        self
+    }
+
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+}
+
+pub async fn record(db: &impl ConnectionTrait, at: i64, event: Event<'_>) -> Result<(), AppError> {
+    audit_log::ActiveModel {
+        at: Set(at),
+        account_id: Set(event.account_id),
+        actor_id: Set(event.actor_id),
+        action: Set(event.action.to_string()),
+        subject: Set(event.subject),
+        ip: Set(event.ip),
+        outcome: Set(event.outcome.to_string()),
+        details: Set(event.details),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Registered devices as a person sees and manages them: listing and revoking.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+};
+
+use entities::device;
+
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+
+/// Revokes every live registration of a user (password or phone change, deactivation, revoke all).
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    now: i64,
+    user_id: i32,
+    reason: &str,
+) -> Result<u64, AppError> {
+    let live = device::Entity::find()
+        .filter(device::Column::UserId.eq(user_id))
+        .filter(device::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    if live.is_empty() {
+        return Ok(0);
+    }
+    let result = device::Entity::update_many()
+        .col_expr(device::Column::RevokedAt, Expr::value(now))
+        .col_expr(device::Column::RevokedReason, Expr::value(reason))
+        .filter(device::Column::UserId.eq(user_id))
+        .filter(device::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    for registration in &live {
+        audit::record(
+            db,
+            now,
+            Event::new("device.revoked", "success")
+                .account(registration.account_id)
+                .subject(format!("user {}", user_id))
+                .details(format!(
+                    "device {} ({}): {reason}",
+                    registration.id, registration.label
+                )),
+        )
+        .await?;
+    }
+    Ok(result.rows_affected)
+}
+
+/// A user's registrations, newest first (revoked ones included, marked).
+pub async fn list_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<device::Model>, AppError> {
+    Ok(device::Entity::find()
+        .filter(device::Column::UserId.eq(user_id))
+        .order_by_desc(device::Column::CreatedAt)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,149 @@
+//! The password step of signing in, logout and changing one's own password.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
+
+use entities::{account, user};
+
+use crate::auth::guards::{RequestMeta, SignedIn};
+use crate::auth::session::{self, NewSession, STATE_FULL};
+use crate::auth::{password, throttle};
+use crate::domain::{LoginId, NewPassword};
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::services::devices::revoke_all;
+use crate::state::AppState;
+
+/// Looks up the person, checks the password in constant work whether or not they exist.
+pub async fn check_password(
+    state: &AppState,
+    login_raw: &str,
+    password_raw: &str,
+    meta: &RequestMeta,
+) -> Result<Option<(user::Model, account::Model)>, AppError> {
+    let login = LoginId::normalize(login_raw);
+    let ip = meta.ip.clone().unwrap_or_default();
+    let now = state.now();
+    throttle::check(&state.db, &login, &ip, now).await?;
+    let found = user::Entity::find()
+        .filter(user::Column::Login.eq(login.as_str()))
+        .find_also_related(account::Entity)
+        .one(&state.db)
+        .await?;
+    // SECURITY: always run one argon2 verify so an unknown user ID costs the same time.
+    let stored = found
+        .as_ref()
+        .map(|(u, _)| u.password_hash.clone())
+        .unwrap_or_else(|| state.dummy_hash.clone());
+    let password_ok = password::verify(password_raw.chars().take(1024).collect(), stored).await?;
+    match found {
+        Some((user, Some(account))) if password_ok && user.active && account.active => {
+            throttle::clear(&state.db, &login).await?;
+            Ok(Some((user, account)))
+        }
+        other => {
+            throttle::record_failure(&state.db, &login, &ip, now).await?;
+            let mut event = Event::new("login.failed", "failure").ip(meta.ip.clone());
+            if let Some((user, _)) = &other {
+                event = event
+                    .account(user.account_id)
+                    .subject(format!("user {}", user.id));
+            } else {
+                event = event.details("unknown user ID");
+            }
+            audit::record(&state.db, now, event).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Starts a full session after every required factor passed, and audits which ones.
+pub async fn start_session(
+    state: &AppState,
+    user: &user::Model,
+    factors: &str,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    let now = state.now();
+    let (token, _) = session::create(
+        &state.db,
+        now,
+        NewSession {
+            user_id: user.id,
+            account_id: user.account_id,
+            state: STATE_FULL,
+            factors,
+            challenge_id: None,
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
+        },
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        now,
+        Event::new("login.succeeded", "success")
+            .account(user.account_id)
+            .actor(user.id)
+            .subject(format!("user {}", user.id))
+            .ip(meta.ip.clone())
+            .details(format!("factors {factors}")),
+    )
+    .await?;
+    Ok(token)
+}
+
+pub async fn logout(
+    state: &AppState,
+    signed: &SignedIn,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    session::delete(&state.db, signed.session.id).await?;
+    audit::record(
+        &state.db,
+        state.now(),
+        Event::new("logout", "success")
+            .account(signed.account.id)
+            .actor(signed.user.id)
+            .subject(format!("user {}", signed.user.id))
+            .ip(meta.ip.clone()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes one's own password: checks the current one, then ends every other session and
+/// revokes every registration.
+pub async fn change_own_password(
+    state: &AppState,
+    signed: &SignedIn,
+    current: &str,
+    new_password: &NewPassword,
+    meta: &RequestMeta,
+) -> Result<bool, AppError> {
+    if !password::verify(current.to_string(), signed.user.password_hash.clone()).await? {
+        return Ok(false);
+    }
+    let hash = password::hash(new_password).await?;
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let mut changes = signed.user.clone().into_active_model();
+    changes.password_hash = Set(hash);
+    changes.updated_at = Set(now);
+    changes.update(&txn).await?;
+    session::delete_all_for_user(&txn, signed.user.id, Some(signed.session.id)).await?;
+    revoke_all(&txn, now, signed.user.id, "password changed").await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("password.changed", "success")
+            .account(signed.account.id)
+            .actor(signed.user.id)
+            .subject(format!("user {}", signed.user.id))
+            .ip(meta.ip.clone()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}

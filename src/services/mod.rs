@@ -1,0 +1,24 @@
+//! Use cases. Every function takes the acting user (or account), so tenant and caseload
+//! scoping cannot be forgotten.
+
+pub mod accounts;
+pub mod audit;
+pub mod clients;
+pub mod devices;
+pub mod login;
+pub mod staff;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use entities::user;
+
+use crate::error::AppError;
+
+/// Whether a user ID is already taken anywhere in the service.
+pub async fn login_taken(db: &impl ConnectionTrait, login: &str) -> Result<bool, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Login.eq(login))
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -1,0 +1,256 @@
+//! Staff: owners and admins create and update them; an admin manages only roles below admin.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+use entities::user;
+
+use crate::auth::guards::SignedIn;
+use crate::auth::{password, session};
+use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Role};
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::services::devices::revoke_all as revoke_credentials;
+use crate::state::AppState;
+
+/// A staff form after parsing. `login` and `password` are `None` on update when unchanged.
+pub struct StaffInput {
+    pub full_name: PersonName,
+    pub login: Option<LoginId>,
+    pub password: Option<NewPassword>,
+    pub role: Role,
+    pub phone: Option<PhoneNumber>,
+    pub email: Option<Email>,
+    pub supervisor_id: Option<i32>,
+}
+
+/// The roles this actor may give.
+pub fn assignable_roles(actor: Role) -> Vec<Role> {
+    match actor {
+        Role::Owner => vec![Role::Admin, Role::Supervisor, Role::Provider],
+        Role::Admin => vec![Role::Supervisor, Role::Provider],
+        _ => Vec::new(),
+    }
+}
+
+/// Every staff member of the actor's account, senior first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+) -> Result<Vec<user::Model>, AppError> {
+    let mut staff = user::Entity::find()
+        .filter(user::Column::AccountId.eq(actor.account.id))
+        .filter(user::Column::Role.ne(Role::Client.as_str()))
+        .order_by_asc(user::Column::FullName)
+        .all(db)
+        .await?;
+    staff.sort_by_key(|u| std::cmp::Reverse(Role::parse(&u.role)));
+    Ok(staff)
+}
+
+/// Supervisors of the account, for the supervisor choice.
+pub async fn supervisors(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+) -> Result<Vec<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::AccountId.eq(account_id))
+        .filter(user::Column::Role.eq(Role::Supervisor.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::FullName)
+        .all(db)
+        .await?)
+}
+
+/// A staff member the actor may manage: in their account, and below admin unless the actor is
+/// the owner (or it is the actor's own record). Anything else is "not found".
+pub async fn find_managed(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+    id: i32,
+) -> Result<user::Model, AppError> {
+    let target = user::Entity::find_by_id(id)
+        .filter(user::Column::AccountId.eq(actor.account.id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let target_role = Role::parse(&target.role).ok_or(AppError::NotFound)?;
+    let allowed = target_role.is_staff()
+        && (target.id == actor.user.id
+            || actor.role() == Role::Owner
+            || (actor.role() == Role::Admin && target_role < Role::Admin));
+    if allowed {
+        Ok(target)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Checks the chosen supervisor is a supervisor of this account.
+pub async fn check_supervisor(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    id: Option<i32>,
+) -> Result<bool, AppError> {
+    let Some(id) = id else { return Ok(true) };
+    Ok(user::Entity::find_by_id(id)
+        .filter(user::Column::AccountId.eq(account_id))
+        .filter(user::Column::Role.eq(Role::Supervisor.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+pub async fn create(
+    state: &AppState,
+    actor: &SignedIn,
+    input: StaffInput,
+    ip: Option<String>,
+) -> Result<user::Model, AppError> {
+    let (Some(login), Some(new_password)) = (input.login, input.password) else {
+        return Err(AppError::BadRequest(
+            "A new staff member needs a user ID and a password.".into(),
+        ));
+    };
+    if !assignable_roles(actor.role()).contains(&input.role) {
+        return Err(AppError::Forbidden);
+    }
+    let hash = password::hash(&new_password).await?;
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let created = user::ActiveModel {
+        account_id: Set(actor.account.id),
+        role: Set(input.role.as_str().to_string()),
+        login: Set(login.into_inner()),
+        full_name: Set(input.full_name.into_inner()),
+        email: Set(input.email.map(Email::into_inner)),
+        phone: Set(input.phone.map(PhoneNumber::into_inner)),
+        password_hash: Set(hash),
+        supervisor_id: Set(input.supervisor_id),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        code_failures: Set(0),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("staff.created", "success")
+            .account(actor.account.id)
+            .actor(actor.user.id)
+            .subject(format!("user {}", created.id))
+            .ip(ip)
+            .details(format!("role {}", created.role)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &SignedIn,
+    target: user::Model,
+    input: StaffInput,
+    ip: Option<String>,
+) -> Result<user::Model, AppError> {
+    let target_role = Role::parse(&target.role).unwrap_or(Role::Provider);
+    // The owner stays owner; nobody raises anyone above what they may assign.
+    let role = if target_role == Role::Owner || target.id == actor.user.id {
+        target_role
+    } else if assignable_roles(actor.role()).contains(&input.role) {
+        input.role
+    } else {
+        return Err(AppError::Forbidden);
+    };
+    let new_hash = match &input.password {
+        Some(p) => Some(password::hash(p).await?),
+        None => None,
+    };
+    let now = state.now();
+    let phone = input.phone.map(PhoneNumber::into_inner);
+    let phone_changed = phone != target.phone;
+    let txn = state.db.begin().await?;
+    let mut changes = target.clone().into_active_model();
+    changes.full_name = Set(input.full_name.into_inner());
+    changes.email = Set(input.email.map(Email::into_inner));
+    changes.phone = Set(phone);
+    changes.role = Set(role.as_str().to_string());
+    changes.supervisor_id = Set(input.supervisor_id.filter(|id| *id != target.id));
+    changes.updated_at = Set(now);
+    if let Some(hash) = new_hash.clone() {
+        changes.password_hash = Set(hash);
+    }
+    let updated = changes.update(&txn).await?;
+    let event = |action| {
+        Event::new(action, "success")
+            .account(actor.account.id)
+            .actor(actor.user.id)
+            .subject(format!("user {}", target.id))
+            .ip(ip.clone())
+    };
+    audit::record(&txn, now, event("staff.updated")).await?;
+    if phone_changed {
+        audit::record(&txn, now, event("phone.changed")).await?;
+        revoke_credentials(&txn, now, target.id, "phone changed").await?;
+    }
+    if new_hash.is_some() {
+        audit::record(&txn, now, event("password.changed")).await?;
+        // SECURITY: a password set by someone else ends the person's sessions and devices,
+        // except the session making the change when it is their own.
+        let keep = (target.id == actor.user.id).then_some(actor.session.id);
+        session::delete_all_for_user(&txn, target.id, keep).await?;
+        revoke_credentials(&txn, now, target.id, "password changed").await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deactivation ends every session and registration at once.
+pub async fn set_active(
+    state: &AppState,
+    actor: &SignedIn,
+    target: user::Model,
+    active: bool,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    if target.id == actor.user.id {
+        return Err(AppError::BadRequest(
+            "You cannot deactivate yourself.".into(),
+        ));
+    }
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let subject = format!("user {}", target.id);
+    let mut changes = target.into_active_model();
+    changes.active = Set(active);
+    changes.updated_at = Set(now);
+    let target = changes.update(&txn).await?;
+    if !active {
+        session::delete_all_for_user(&txn, target.id, None).await?;
+        revoke_credentials(&txn, now, target.id, "deactivated").await?;
+    }
+    let action = match (target.role.as_str(), active) {
+        ("client", true) => "client.reactivated",
+        ("client", false) => "client.deactivated",
+        (_, true) => "staff.reactivated",
+        (_, false) => "staff.deactivated",
+    };
+    audit::record(
+        &txn,
+        now,
+        Event::new(action, "success")
+            .account(actor.account.id)
+            .actor(actor.user.id)
+            .subject(subject)
+            .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

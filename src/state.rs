@@ -1,0 +1,22 @@
+//! Everything a request needs, built once at ignite and held in Rocket's managed state.
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::tokens::Keys;
+use crate::clock::Clock;
+use crate::config::Settings;
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub clock: Clock,
+    pub keys: Keys,
+    /// Verified against for unknown user IDs (see `auth::password::dummy_hash`).
+    pub dummy_hash: String,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,159 @@
+//! Typed template contexts: the header every signed-in page shares, and form state.
+
+use std::collections::HashMap;
+
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+use crate::auth::guards::SignedIn;
+use crate::domain::{FieldError, Role};
+
+/// What a handler answers: a page, a form sent back with its errors, or a redirect.
+#[derive(rocket::Responder)]
+pub enum Page {
+    Html(Template),
+    WithStatus((Status, Template)),
+    Redirect(Redirect),
+}
+
+impl Page {
+    /// 303 See Other, the answer to every successful form post.
+    pub fn see_other(to: impl Into<String>) -> Self {
+        Self::Redirect(Redirect::to(to.into()))
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The header: account, person, the role's links and the sign-out form's token.
+#[derive(Debug, Serialize)]
+pub struct Layout {
+    pub title: String,
+    pub account_name: String,
+    pub user_name: String,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub links: Vec<NavLink>,
+    pub csrf_token: String,
+}
+
+impl Layout {
+    pub fn new(signed: &SignedIn, title: impl Into<String>) -> Self {
+        let role = signed.role();
+        Self {
+            title: title.into(),
+            account_name: signed.account.name.clone(),
+            user_name: signed.user.full_name.clone(),
+            role: role.as_str(),
+            role_label: role.label(),
+            links: links_for(role),
+            csrf_token: signed.session.csrf_token.clone(),
+        }
+    }
+}
+
+fn links_for(role: Role) -> Vec<NavLink> {
+    let link = |href, label| NavLink { href, label };
+    let mut links = Vec::new();
+    if role.is_staff() {
+        links.push(link("/dashboard", "Dashboard"));
+        links.push(link("/clients", "Clients"));
+    } else {
+        links.push(link("/my", "My measures"));
+    }
+    if role.is_manager() {
+        links.push(link("/staff", "Staff"));
+        links.push(link("/audit", "Audit log"));
+    }
+    if role == Role::Owner {
+        links.push(link("/options", "Options"));
+    }
+    links.push(link("/devices", "My devices"));
+    links.push(link("/account/password", "Password"));
+    links
+}
+
+/// Submitted values and per-field messages for re-rendering a form.
+#[derive(Debug, Default, Serialize)]
+pub struct FormState {
+    pub values: HashMap<String, String>,
+    pub errors: HashMap<String, String>,
+}
+
+impl FormState {
+    pub fn with_values(values: HashMap<String, String>) -> Self {
+        Self {
+            values,
+            errors: HashMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, error: FieldError) {
+        self.errors
+            .entry(error.field.to_string())
+            .or_insert(error.message);
+    }
+
+    /// Keeps the parsed value, or records the field's message.
+    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(error);
+                None
+            }
+        }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Formats Unix seconds for people (UTC).
+pub fn format_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// A registration as the devices pages show it.
+#[derive(Debug, Serialize)]
+pub struct DeviceRow {
+    pub id: i32,
+    pub label: String,
+    pub created: String,
+    pub last_used: String,
+    pub expires: String,
+    pub status: String,
+    pub active: bool,
+}
+
+pub fn device_rows(devices: Vec<entities::device::Model>, now: i64) -> Vec<DeviceRow> {
+    devices
+        .into_iter()
+        .map(|d| {
+            let active = d.revoked_at.is_none() && d.expires_at > now;
+            let status = match (d.revoked_at, active) {
+                (Some(_), _) => format!("Revoked ({})", d.revoked_reason.unwrap_or_default()),
+                (None, false) => "Expired".into(),
+                (None, true) => "Active".into(),
+            };
+            DeviceRow {
+                id: d.id,
+                label: d.label,
+                created: format_time(d.created_at),
+                last_used: format_time(d.last_used_at),
+                expires: format_time(d.expires_at),
+                status,
+                active,
+            }
+        })
+        .collect()
+}
