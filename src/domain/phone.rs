@@ -19,7 +19,7 @@ impl PhoneNumber {
         let number = phonenumber::parse(region, text).map_err(|_| {
             FieldError::new(
                 field,
-                "Enter a phone number, e.g. (415) 555-2671 or +44 7700 900123.",
+                "Enter a phone number, e.g. (415) 555-2671 or +44 7911 123456.",
             )
         })?;
         if !phonenumber::is_valid(&number) {
@@ -94,8 +94,8 @@ mod tests {
             national.map(PhoneNumber::into_inner),
             Ok("+14155552671".into())
         );
-        let uk = PhoneNumber::parse("phone", "+44 7700 900123", "US");
-        assert_eq!(uk.map(PhoneNumber::into_inner), Ok("+447700900123".into()));
+        let uk = PhoneNumber::parse("phone", "+44 7911 123456", "US");
+        assert_eq!(uk.map(PhoneNumber::into_inner), Ok("+447911123456".into()));
     }
 
     #[test]

@@ -1,0 +1,10 @@
+//! Black-box tests through HTTP, each on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod accounts;
+mod forms;
+mod migrations;
+mod sessions;
