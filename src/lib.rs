@@ -6,8 +6,10 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod routes;
 pub mod services;
+pub mod sms;
 pub mod state;
 pub mod views;
 
@@ -77,7 +79,11 @@ async fn build_state(rocket: &Rocket<Build>, clock: Clock) -> Result<AppState, S
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    let sms = sms::from_settings(&settings.sms)?;
+    let mailer = mail::Mailer::from_settings(&settings)?;
     Ok(AppState {
+        sms,
+        mailer,
         keys: auth::tokens::Keys::derive(settings.secret_key.expose()),
         db,
         settings,

@@ -1,10 +1,14 @@
 //! Everything a request needs, built once at ignite and held in Rocket's managed state.
 
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
 
 use crate::auth::tokens::Keys;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::mail::Mailer;
+use crate::sms::SmsSender;
 
 pub struct AppState {
     pub db: DatabaseConnection,
@@ -13,6 +17,8 @@ pub struct AppState {
     pub keys: Keys,
     /// Verified against for unknown user IDs (see `auth::password::dummy_hash`).
     pub dummy_hash: String,
+    pub sms: Arc<dyn SmsSender>,
+    pub mailer: Mailer,
 }
 
 impl AppState {

@@ -1,6 +1,7 @@
 //! Who is asking: passwords, sessions and their guards, CSRF, throttling, tokens.
 
 pub mod csrf;
+pub mod device;
 pub mod guards;
 pub mod password;
 pub mod session;

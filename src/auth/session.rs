@@ -124,3 +124,21 @@ pub fn is_live(session: &session::Model, now: i64, idle_minutes: i32) -> bool {
     }
     session.state != STATE_FULL || now - session.last_seen_at <= i64::from(idle_minutes) * 60
 }
+
+/// Keeps a pending session alive for as long as the code just sent.
+pub async fn extend_pending(
+    db: &impl ConnectionTrait,
+    session_id: i32,
+    now: i64,
+) -> Result<(), AppError> {
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(now + PENDING_SECONDS),
+        )
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::State.eq(STATE_PENDING))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -4,7 +4,9 @@ mod account;
 mod audit;
 mod clients;
 mod dashboard;
+mod devices;
 mod login;
+mod options;
 mod public;
 mod signup;
 mod staff;
@@ -21,6 +23,8 @@ pub fn routes() -> Vec<Route> {
         staff::routes(),
         clients::routes(),
         audit::routes(),
+        devices::routes(),
+        options::routes(),
     ]
     .concat()
 }

@@ -59,3 +59,38 @@ pub async fn list_for_user(
         .all(db)
         .await?)
 }
+
+/// Revokes one of the user's own registrations; another's is "not found".
+pub async fn revoke_own(
+    db: &impl ConnectionTrait,
+    now: i64,
+    user_id: i32,
+    device_id: i32,
+    reason: &str,
+) -> Result<(), AppError> {
+    let found = device::Entity::find_by_id(device_id)
+        .filter(device::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if found.revoked_at.is_some() {
+        return Ok(());
+    }
+    device::Entity::update_many()
+        .col_expr(device::Column::RevokedAt, Expr::value(now))
+        .col_expr(device::Column::RevokedReason, Expr::value(reason))
+        .filter(device::Column::Id.eq(found.id))
+        .filter(device::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    audit::record(
+        db,
+        now,
+        Event::new("device.revoked", "success")
+            .account(found.account_id)
+            .actor(user_id)
+            .subject(format!("user {user_id}"))
+            .details(format!("device {} ({}): {reason}", found.id, found.label)),
+    )
+    .await
+}

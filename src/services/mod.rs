@@ -6,7 +6,9 @@ pub mod audit;
 pub mod clients;
 pub mod devices;
 pub mod login;
+pub mod options;
 pub mod staff;
+pub mod two_factor;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 

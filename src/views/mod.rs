@@ -10,12 +10,32 @@ use serde::Serialize;
 use crate::auth::guards::SignedIn;
 use crate::domain::{FieldError, Role};
 
-/// What a handler answers: a page, a form sent back with its errors, or a redirect.
+/// What a handler answers: a page, a form sent back with its errors, a page refused by a
+/// limit (with `Retry-After`), or a redirect.
 #[derive(rocket::Responder)]
 pub enum Page {
     Html(Template),
     WithStatus((Status, Template)),
+    Limited(Limited),
     Redirect(Redirect),
+    Flash(rocket::response::Flash<Redirect>),
+}
+
+/// A page answered with 429 and `Retry-After`.
+#[derive(rocket::Responder)]
+#[response(status = 429)]
+pub struct Limited {
+    pub page: Template,
+    pub retry_after: rocket::http::Header<'static>,
+}
+
+impl Page {
+    pub fn limited(page: Template, retry_after: i64) -> Self {
+        Self::Limited(Limited {
+            page,
+            retry_after: rocket::http::Header::new("Retry-After", retry_after.max(1).to_string()),
+        })
+    }
 }
 
 impl Page {

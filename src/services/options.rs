@@ -1,0 +1,104 @@
+//! The owner's Options: two-factor switches, device lifetime and idle sign-out.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+
+use entities::{account, user};
+
+use crate::domain::{Plan, Role};
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::services::two_factor::{self, Requirement};
+
+pub struct OptionsInput {
+    pub staff_two_factor: bool,
+    pub client_two_factor: bool,
+    pub device_days: i32,
+    pub idle_minutes: i32,
+}
+
+pub async fn save(
+    db: &impl ConnectionTrait,
+    now: i64,
+    actor_id: i32,
+    account: &account::Model,
+    input: OptionsInput,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let mut changes = Vec::new();
+    let mut describe = |name: &str, old: String, new: String| {
+        if old != new {
+            changes.push(format!("{name}: {old} -> {new}"));
+        }
+    };
+    describe(
+        "staff_two_factor",
+        account.staff_two_factor.to_string(),
+        input.staff_two_factor.to_string(),
+    );
+    describe(
+        "client_two_factor",
+        account.client_two_factor.to_string(),
+        input.client_two_factor.to_string(),
+    );
+    describe(
+        "device_days",
+        account.device_days.to_string(),
+        input.device_days.to_string(),
+    );
+    describe(
+        "idle_minutes",
+        account.idle_minutes.to_string(),
+        input.idle_minutes.to_string(),
+    );
+    let mut active = account.clone().into_active_model();
+    active.staff_two_factor = Set(input.staff_two_factor);
+    active.client_two_factor = Set(input.client_two_factor);
+    active.device_days = Set(input.device_days);
+    active.idle_minutes = Set(input.idle_minutes);
+    active.update(db).await?;
+    if !changes.is_empty() {
+        audit::record(
+            db,
+            now,
+            Event::new("options.changed", "success")
+                .account(account.id)
+                .actor(actor_id)
+                .ip(ip)
+                .details(changes.join("; ")),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Active people whom the account wants protected but who have no phone number.
+pub async fn missing_phones(
+    db: &impl ConnectionTrait,
+    account: &account::Model,
+) -> Result<Vec<user::Model>, AppError> {
+    let people = user::Entity::find()
+        .filter(user::Column::AccountId.eq(account.id))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Phone.is_null())
+        .order_by_asc(user::Column::FullName)
+        .all(db)
+        .await?;
+    let mobile = Plan::parse(&account.plan) == Some(Plan::Mobile);
+    Ok(people
+        .into_iter()
+        .filter(|person| {
+            // What the switches would require if this person had a phone.
+            let is_client = Role::parse(&person.role) == Some(Role::Client);
+            let wanted = mobile
+                || if is_client {
+                    account.client_two_factor
+                } else {
+                    account.staff_two_factor
+                };
+            wanted && two_factor::requirement(account, person) != Requirement::Required
+        })
+        .collect())
+}
