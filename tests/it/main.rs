@@ -8,3 +8,4 @@ mod accounts;
 mod forms;
 mod migrations;
 mod sessions;
+mod two_factor;
