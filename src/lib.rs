@@ -82,6 +82,7 @@ async fn build_state(rocket: &Rocket<Build>, clock: Clock) -> Result<AppState, S
     let sms = sms::from_settings(&settings.sms)?;
     let mailer = mail::Mailer::from_settings(&settings)?;
     Ok(AppState {
+        hasher: auth::password::Hasher::new(),
         sms,
         mailer,
         keys: auth::tokens::Keys::derive(settings.secret_key.expose()),

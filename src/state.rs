@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::password::Hasher;
 use crate::auth::tokens::Keys;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub keys: Keys,
     /// Verified against for unknown user IDs (see `auth::password::dummy_hash`).
     pub dummy_hash: String,
+    pub hasher: Hasher,
     pub sms: Arc<dyn SmsSender>,
     pub mailer: Mailer,
 }

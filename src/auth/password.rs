@@ -21,23 +21,55 @@ fn hash_now(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-pub async fn hash(password: &NewPassword) -> Result<String, AppError> {
-    let password = password.expose().to_string();
-    tokio::task::spawn_blocking(move || hash_now(&password)).await?
+/// Runs argon2 on the blocking pool, at most one job per core at a time: a burst of sign-ins
+/// then queues here instead of starving the async workers that serve every other request.
+pub struct Hasher {
+    slots: tokio::sync::Semaphore,
 }
 
-/// True when `password` matches `stored`; a malformed hash never matches.
-pub async fn verify(password: String, stored: String) -> Result<bool, AppError> {
-    let matched = tokio::task::spawn_blocking(move || {
-        let Ok(parsed) = PasswordHash::new(&stored) else {
-            return false;
-        };
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-    .await?;
-    Ok(matched)
+impl Hasher {
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            slots: tokio::sync::Semaphore::new(cores),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(tokio::task::spawn_blocking(job).await?)
+    }
+
+    pub async fn hash(&self, password: &NewPassword) -> Result<String, AppError> {
+        let password = password.expose().to_string();
+        self.run(move || hash_now(&password)).await?
+    }
+
+    /// True when `password` matches `stored`; a malformed hash never matches.
+    pub async fn verify(&self, password: String, stored: String) -> Result<bool, AppError> {
+        self.run(move || {
+            let Ok(parsed) = PasswordHash::new(&stored) else {
+                return false;
+            };
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .await
+    }
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A hash of a random password, verified against when the user ID is unknown so that the

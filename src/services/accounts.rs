@@ -4,7 +4,6 @@ use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 
 use entities::{account, user};
 
-use crate::auth::password;
 use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Plan, Role};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
@@ -25,7 +24,7 @@ pub async fn sign_up(
     signup: Signup,
     ip: Option<String>,
 ) -> Result<user::Model, AppError> {
-    let hash = password::hash(&signup.password).await?;
+    let hash = state.hasher.hash(&signup.password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;
     let account = account::ActiveModel {

@@ -125,7 +125,7 @@ pub async fn create(
 ) -> Result<Credentials, AppError> {
     let login = unique_login(&state.db).await?;
     let new_password = password::generate_client_password();
-    let hash = password::hash(&new_password).await?;
+    let hash = state.hasher.hash(&new_password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;
     let full_name = format!("{} {}", input.first_name.as_str(), input.last_name.as_str());
@@ -229,7 +229,7 @@ pub async fn reset_password(
     ip: Option<String>,
 ) -> Result<Credentials, AppError> {
     let new_password = password::generate_client_password();
-    let hash = password::hash(&new_password).await?;
+    let hash = state.hasher.hash(&new_password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;
     let login = client.login.clone();

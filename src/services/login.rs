@@ -8,7 +8,7 @@ use entities::{account, user};
 
 use crate::auth::guards::{RequestMeta, SignedIn};
 use crate::auth::session::{self, NewSession, STATE_FULL};
-use crate::auth::{password, throttle};
+use crate::auth::throttle;
 use crate::domain::{LoginId, NewPassword};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
@@ -36,7 +36,10 @@ pub async fn check_password(
         .as_ref()
         .map(|(u, _)| u.password_hash.clone())
         .unwrap_or_else(|| state.dummy_hash.clone());
-    let password_ok = password::verify(password_raw.chars().take(1024).collect(), stored).await?;
+    let password_ok = state
+        .hasher
+        .verify(password_raw.chars().take(1024).collect(), stored)
+        .await?;
     match found {
         Some((user, Some(account))) if password_ok && user.active && account.active => {
             throttle::clear(&state.db, &login).await?;
@@ -122,10 +125,14 @@ pub async fn change_own_password(
     new_password: &NewPassword,
     meta: &RequestMeta,
 ) -> Result<bool, AppError> {
-    if !password::verify(current.to_string(), signed.user.password_hash.clone()).await? {
+    if !state
+        .hasher
+        .verify(current.to_string(), signed.user.password_hash.clone())
+        .await?
+    {
         return Ok(false);
     }
-    let hash = password::hash(new_password).await?;
+    let hash = state.hasher.hash(new_password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;
     let mut changes = signed.user.clone().into_active_model();

@@ -8,7 +8,7 @@ use sea_orm::{
 use entities::user;
 
 use crate::auth::guards::SignedIn;
-use crate::auth::{password, session};
+use crate::auth::session;
 use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Role};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
@@ -117,7 +117,7 @@ pub async fn create(
     if !assignable_roles(actor.role()).contains(&input.role) {
         return Err(AppError::Forbidden);
     }
-    let hash = password::hash(&new_password).await?;
+    let hash = state.hasher.hash(&new_password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;
     let created = user::ActiveModel {
@@ -169,7 +169,7 @@ pub async fn update(
         return Err(AppError::Forbidden);
     };
     let new_hash = match &input.password {
-        Some(p) => Some(password::hash(p).await?),
+        Some(p) => Some(state.hasher.hash(p).await?),
         None => None,
     };
     let now = state.now();
