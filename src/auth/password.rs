@@ -120,10 +120,11 @@ mod tests {
         let stored = hash_now("correct horse battery staple").unwrap_or_default();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         let runtime = tokio::runtime::Runtime::new().ok();
+        let hasher = Hasher::new();
         let check = |p: &str| {
             runtime
                 .as_ref()
-                .and_then(|r| r.block_on(verify(p.into(), stored.clone())).ok())
+                .and_then(|r| r.block_on(hasher.verify(p.into(), stored.clone())).ok())
         };
         assert_eq!(check("correct horse battery staple"), Some(true));
         assert_eq!(check("wrong"), Some(false));

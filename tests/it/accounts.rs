@@ -202,7 +202,88 @@ async fn sign_out_ends_the_session_on_the_server(app: TestApp) {
     assert_eq!(page.location(), Some("/login"));
 }
 
+async fn a_hundred_failures_from_one_address_in_an_hour_are_throttled(app: TestApp) {
+    app.signup("pro", "olivia", "").await;
+    let browser = app.browser();
+    for attempt in 0..100 {
+        let answer = browser
+            .login(&format!("guess{attempt}"), "wrong password here")
+            .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let blocked = browser.login("olivia", STRONG_PASSWORD).await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.header("retry-after").is_some());
+    app.clock.advance(3601);
+    assert_eq!(
+        browser.login("olivia", STRONG_PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn options_bad_input_answers_422_and_saves_nothing(app: TestApp) {
+    let owner = app.signup("pro", "olivia", "").await;
+    owner.login("olivia", STRONG_PASSWORD).await;
+    let answer = owner
+        .submit(
+            "/options",
+            "/options",
+            &[
+                ("staff_two_factor", "on"),
+                ("client_two_factor", ""),
+                ("device_days", "401"),
+                ("idle_minutes", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = form_errors(&answer);
+    assert!(
+        errors.contains_key("device_days") && errors.contains_key("idle_minutes"),
+        "{errors:?}"
+    );
+    assert!(
+        answer.body.contains("value=\"401\""),
+        "typed value survives"
+    );
+    let page = owner.get("/options").await;
+    assert!(
+        !page
+            .body
+            .contains("name=\"staff_two_factor\" value=\"on\" checked"),
+        "nothing saved"
+    );
+    assert!(page.body.contains("value=\"365\""));
+}
+
+async fn the_idle_limit_follows_the_owners_setting(app: TestApp) {
+    let owner = app.signup("pro", "olivia", "").await;
+    owner.login("olivia", STRONG_PASSWORD).await;
+    let answer = owner
+        .submit(
+            "/options",
+            "/options",
+            &[
+                ("staff_two_factor", ""),
+                ("client_two_factor", ""),
+                ("device_days", "30"),
+                ("idle_minutes", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    app.clock.advance(5 * 60 + 30);
+    assert_eq!(
+        owner.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out after 5 idle minutes"
+    );
+}
+
 crate::db_tests!(
+    a_hundred_failures_from_one_address_in_an_hour_are_throttled,
+    options_bad_input_answers_422_and_saves_nothing,
+    the_idle_limit_follows_the_owners_setting,
     signup_creates_an_account_whose_owner_can_sign_in,
     signup_with_bad_input_answers_422_with_messages_and_saves_nothing,
     a_weak_password_is_refused_with_the_reason,

@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod config;
 mod forms;
 mod migrations;
 mod sessions;
