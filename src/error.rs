@@ -15,6 +15,9 @@ pub enum AppError {
     Forbidden,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Values that parse but break a rule; each message names its field (422).
+    #[error("invalid input")]
+    Invalid(Vec<crate::domain::FieldError>),
     /// A unique value (a user ID) was taken by someone else, perhaps a moment ago.
     #[error("conflict")]
     Conflict,
@@ -32,6 +35,7 @@ impl AppError {
             Self::NotFound => Status::NotFound,
             Self::Forbidden => Status::Forbidden,
             Self::BadRequest(_) => Status::BadRequest,
+            Self::Invalid(_) => Status::UnprocessableEntity,
             Self::Conflict => Status::Conflict,
             Self::TooMany { .. } => Status::TooManyRequests,
             Self::Unavailable(_) => Status::ServiceUnavailable,
@@ -45,6 +49,7 @@ impl AppError {
             Self::NotFound => "That page does not exist, or it is not yours to see.".into(),
             Self::Forbidden => "Your role cannot open this page.".into(),
             Self::BadRequest(message) => message.clone(),
+            Self::Invalid(errors) => errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "),
             Self::Conflict => "That was changed by someone else at the same moment. Please try again.".into(),
             Self::TooMany { message, .. } => message.clone(),
             Self::Unavailable(_) => {

@@ -24,6 +24,7 @@ pub struct Model {
     pub updated_at: i64,
     pub code_failures: i32,
     pub code_locked_until: Option<i64>,
+    pub client_sees_graph: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

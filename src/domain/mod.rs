@@ -1,8 +1,11 @@
 //! Pure types and rules: parsed inputs that inner code can trust, with no web or database in sight.
 
+pub mod etr;
+pub mod measures;
 pub mod password;
 pub mod phone;
 pub mod role;
+pub mod scoring;
 pub mod text;
 
 pub use password::{NewPassword, PasswordContext};

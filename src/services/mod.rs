@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod clients;
+pub mod dashboards;
 pub mod devices;
 pub mod login;
 pub mod options;
+pub mod outcomes;
 pub mod staff;
 pub mod two_factor;
 

@@ -1,5 +1,8 @@
 //! Typed template contexts: the header every signed-in page shares, and form state.
 
+pub mod chart;
+pub mod outcomes;
+
 use std::collections::HashMap;
 
 use rocket::http::Status;
