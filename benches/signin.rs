@@ -208,19 +208,13 @@ fn main() {
 
     // The app gets its own runtime (2 workers) so the load generator does not steal its workers.
     let server = runtime(2);
-    let app = Arc::new(
-        server
-            .block_on(TestApp::spawn(Backend::Sqlite))
-            .expect("app"),
-    );
+    let app = Arc::new(server.block_on(TestApp::spawn(Backend::Sqlite)).expect("app"));
     let clients = runtime(2);
     clients.block_on(async {
         // A practice with staff two-factor on; "pat" registers this browser once.
         let owner = app.signup("pro", "olivia", "").await;
         owner.login("olivia", STRONG_PASSWORD).await;
-        owner
-            .submit("/options", "/options", &[("staff_two_factor", "on"), ("client_two_factor", ""), ("device_days", "365"), ("idle_minutes", "15")])
-            .await;
+        common::save_options(&owner, true, false, "365", "15").await;
         create_staff(&owner, "provider", "pat", PAT_PHONE, None).await;
         create_staff(&owner, "provider", "nophone", "", None).await;
         let browser = app.browser();

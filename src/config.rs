@@ -87,9 +87,7 @@ impl Settings {
     }
 
     pub fn from_figment(figment: &Figment) -> Result<Self, String> {
-        let raw: RawSettings = figment
-            .extract()
-            .map_err(|e| format!("configuration: {e}"))?;
+        let raw: RawSettings = figment.extract().map_err(|e| format!("configuration: {e}"))?;
         let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".into()));
         let database_url = match raw.database_url.filter(|u| !u.trim().is_empty()) {
             Some(url)
@@ -100,24 +98,15 @@ impl Settings {
                 url
             }
             Some(_) => {
-                return Err(
-                    "database_url must start with postgres://, postgresql:// or sqlite:".into(),
-                );
+                return Err("database_url must start with postgres://, postgresql:// or sqlite:".into());
             }
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.join("outcomes.sqlite").display()
-            ),
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("outcomes.sqlite").display()),
         };
-        let public_url_text = raw
-            .public_url
-            .unwrap_or_else(|| "http://127.0.0.1:8000".into());
+        let public_url_text = raw.public_url.unwrap_or_else(|| "http://127.0.0.1:8000".into());
         let public_url = url::Url::parse(&public_url_text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| {
-                format!("public_url {public_url_text:?} must be an http:// or https:// URL")
-            })?;
+            .ok_or_else(|| format!("public_url {public_url_text:?} must be an http:// or https:// URL"))?;
         let sms = match raw.sms_provider.as_deref().unwrap_or("log") {
             "log" => SmsSettings::Log,
             "twilio" => {
@@ -130,7 +119,10 @@ impl Settings {
                     (_, Some(sid)) if !sid.trim().is_empty() => TwilioSender::MessagingService(sid),
                     (Some(from), _) if !from.trim().is_empty() => TwilioSender::From(from),
                     _ => {
-                        return Err("sms_provider = \"twilio\" needs twilio_from or twilio_messaging_service_sid".into());
+                        return Err(
+                            "sms_provider = \"twilio\" needs twilio_from or twilio_messaging_service_sid"
+                                .into(),
+                        );
                     }
                 };
                 let api_base = raw
@@ -147,9 +139,7 @@ impl Settings {
                 }
             }
             other => {
-                return Err(format!(
-                    "sms_provider {other:?} must be \"log\" or \"twilio\""
-                ));
+                return Err(format!("sms_provider {other:?} must be \"log\" or \"twilio\""));
             }
         };
         let smtp_url = raw.smtp_url.filter(|u| !u.trim().is_empty());
@@ -164,10 +154,7 @@ impl Settings {
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(format!("mail_from {mail_from:?} is not an e-mail address"));
         }
-        let phone_region = raw
-            .phone_region
-            .unwrap_or_else(|| "US".into())
-            .to_uppercase();
+        let phone_region = raw.phone_region.unwrap_or_else(|| "US".into()).to_uppercase();
         if phone_region.parse::<phonenumber::country::Id>().is_err() {
             return Err(format!(
                 "phone_region {phone_region:?} is not a two-letter country code"

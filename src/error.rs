@@ -141,9 +141,7 @@ pub fn html_escape(text: &str) -> String {
 fn catcher_message(status: Status) -> &'static str {
     match status.code {
         400 => "The request could not be understood. Check what you entered and try again.",
-        403 => {
-            "You are not allowed to do that. If you submitted a form, reload the page and try again."
-        }
+        403 => "You are not allowed to do that. If you submitted a form, reload the page and try again.",
         404 => "That page does not exist, or it is not yours to see.",
         413 => "What you sent is too large.",
         415 => "That kind of content is not accepted here.",

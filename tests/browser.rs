@@ -135,9 +135,7 @@ async fn wait_for_path(driver: &WebDriver, wanted: &[&str]) -> WebDriverResult<S
         }
         if Instant::now() >= deadline {
             let source = driver.source().await.unwrap_or_default();
-            panic!(
-                "expected one of {wanted:?} within {WAIT:?}, but the browser is at {url}:\n{source}"
-            );
+            panic!("expected one of {wanted:?} within {WAIT:?}, but the browser is at {url}:\n{source}");
         }
         tokio::time::sleep(POLL).await;
     }
@@ -150,14 +148,8 @@ async fn wait_for(driver: &WebDriver, css: &str) -> WebDriverResult<WebElement> 
 
 /// Fills in the sign-in form of a freshly loaded `/login` page and submits it.
 async fn sign_in(driver: &WebDriver, user_id: &str, password: &str) -> WebDriverResult<()> {
-    wait_for(driver, "#f-user_id")
-        .await?
-        .send_keys(user_id)
-        .await?;
-    wait_for(driver, "#f-password")
-        .await?
-        .send_keys(password)
-        .await?;
+    wait_for(driver, "#f-user_id").await?.send_keys(user_id).await?;
+    wait_for(driver, "#f-password").await?.send_keys(password).await?;
     wait_for(driver, "form[action='/login'] button[type=submit]")
         .await?
         .click()
@@ -189,15 +181,9 @@ async fn register_then_sign_in_again(
     driver.goto(format!("{}/login", app.base)).await?;
     sign_in(&driver, "pat", STRONG_PASSWORD).await?;
     let path = wait_for_path(&driver, &["/login/verify", "/dashboard"]).await?;
-    assert_eq!(
-        path, "/login/verify",
-        "a new browser must be asked for a code"
-    );
+    assert_eq!(path, "/login/verify", "a new browser must be asked for a code");
     let hint = wait_for(&driver, "#phone-hint").await?.text().await?;
-    assert_eq!(
-        hint, "•••• •••• 2671",
-        "the code page shows the masked phone"
-    );
+    assert_eq!(hint, "•••• •••• 2671", "the code page shows the masked phone");
     let code = texted_code(app).await;
     assert_eq!(app.twilio.count(), 1, "exactly one text was sent");
 
@@ -253,18 +239,7 @@ async fn a_provider_registers_a_browser_with_a_texted_code_and_then_signs_in_wit
     let owner = app.signup("pro", "olivia", "").await;
     let login = owner.login("olivia", STRONG_PASSWORD).await;
     assert_eq!(login.status, StatusCode::SEE_OTHER, "owner signs in");
-    let options = owner
-        .submit(
-            "/options",
-            "/options",
-            &[
-                ("staff_two_factor", "on"),
-                ("client_two_factor", ""),
-                ("device_days", "365"),
-                ("idle_minutes", "15"),
-            ],
-        )
-        .await;
+    let options = common::save_options(&owner, true, false, "365", "15").await;
     assert_eq!(
         options.status,
         StatusCode::SEE_OTHER,
@@ -272,11 +247,7 @@ async fn a_provider_registers_a_browser_with_a_texted_code_and_then_signs_in_wit
         options.body
     );
     let provider_id = create_staff(&owner, "provider", "pat", "+1 415 555 2671", None).await;
-    assert_eq!(
-        app.twilio.count(),
-        0,
-        "no text before the provider signs in"
-    );
+    assert_eq!(app.twilio.count(), 0, "no text before the provider signs in");
 
     // Declared before the driver so they are dropped after it: Chromium quits first, then
     // chromedriver is killed, then its profile is deleted.

@@ -9,9 +9,7 @@ async fn main() -> Result<(), DbErr> {
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "sqlite://data/outcomes.sqlite?mode=rwc".to_string());
     let db = Database::connect(&url).await?;
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "status".to_string());
+    let command = std::env::args().nth(1).unwrap_or_else(|| "status".to_string());
     match command.as_str() {
         "up" => Migrator::up(&db, None).await?,
         "down" => Migrator::down(&db, Some(1)).await?,

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use rocket::data::ToByteUnit;
 use rocket::data::{self, Data, FromData};
-use rocket::form::Form;
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
@@ -61,17 +61,31 @@ impl<'r> FromRequest<'r> for CsrfToken {
     }
 }
 
-/// A submitted form whose CSRF token checked out. Fields are raw strings; routes parse them
-/// into domain types so every message can name its field.
+/// A submitted form whose CSRF token checked out. Fields are raw strings (invalid UTF-8 is
+/// replaced, never an error); routes parse them into domain types so every message can name
+/// its field.
 #[derive(Debug, Clone, Default)]
 pub struct SecureForm {
-    values: HashMap<String, String>,
+    pairs: Vec<(String, String)>,
 }
 
 impl SecureForm {
-    /// The field's value, or "" when it was not sent.
+    /// The field's first value, or "" when it was not sent.
     pub fn get(&self, name: &str) -> &str {
-        self.values.get(name).map(String::as_str).unwrap_or("")
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every value sent for a repeated field (checkbox groups).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     pub fn checked(&self, name: &str) -> bool {
@@ -80,11 +94,10 @@ impl SecureForm {
 
     /// What the person typed, to put back into a re-rendered form (never passwords or tokens).
     pub fn echo(&self) -> HashMap<String, String> {
-        self.values
+        self.pairs
             .iter()
-            .filter(|(k, _)| {
-                !k.contains("password") && k.as_str() != "csrf_token" && k.as_str() != "code"
-            })
+            .rev()
+            .filter(|(k, _)| !k.contains("password") && k.as_str() != "csrf_token" && k.as_str() != "code")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
@@ -95,20 +108,26 @@ impl<'r> FromData<'r> for SecureForm {
     type Error = ();
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let values = match Form::<HashMap<String, String>>::from_data(request, data).await {
-            Outcome::Success(form) => form.into_inner(),
-            Outcome::Error((status, _)) => return Outcome::Error((status, ())),
-            Outcome::Forward((data, status)) => return Outcome::Forward((data, status)),
+        if !request.content_type().is_some_and(|c| c.is_form()) {
+            return Outcome::Error((Status::UnsupportedMediaType, ()));
+        }
+        let limit = request.limits().get("form").unwrap_or(64.kibibytes());
+        let body = match data.open(limit).into_bytes().await {
+            Ok(body) if body.is_complete() => body.into_inner(),
+            Ok(_) => return Outcome::Error((Status::PayloadTooLarge, ())),
+            Err(_) => return Outcome::Error((Status::BadRequest, ())),
         };
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
         let expected = match expected(request).await {
             Ok(token) => token,
             Err(status) => return Outcome::Error((status, ())),
         };
-        let submitted = values.get("csrf_token").map(String::as_str).unwrap_or("");
+        let form = Self { pairs };
+        let submitted = form.get("csrf_token");
         match expected {
             // SECURITY: compare in constant time; a missing or wrong token is 403.
             Some(token) if !submitted.is_empty() && constant_time_eq(submitted, &token) => {
-                Outcome::Success(Self { values })
+                Outcome::Success(form)
             }
             _ => Outcome::Error((Status::Forbidden, ())),
         }

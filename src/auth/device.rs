@@ -27,9 +27,7 @@ impl Agent {
     /// Families only, so a browser upgrade keeps the registration valid.
     pub fn parse(user_agent: Option<&str>) -> Self {
         let parsed = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua));
-        let (browser, os) = parsed
-            .map(|r| (r.name, r.os))
-            .unwrap_or(("UNKNOWN", "UNKNOWN"));
+        let (browser, os) = parsed.map(|r| (r.name, r.os)).unwrap_or(("UNKNOWN", "UNKNOWN"));
         let os_family = match os {
             os if os.starts_with("Windows") => "Windows",
             "Mac OSX" | "Mac OS Classic" => "macOS",
@@ -89,11 +87,7 @@ pub fn browser_cookie_name(https: bool, user_id: i32) -> String {
     cookie_name(https, &format!("outcomes_device_{user_id}"))
 }
 
-pub fn read_browser_cookie(
-    cookies: &CookieJar<'_>,
-    https: bool,
-    user_id: i32,
-) -> Option<DeviceToken> {
+pub fn read_browser_cookie(cookies: &CookieJar<'_>, https: bool, user_id: i32) -> Option<DeviceToken> {
     cookies
         .get(&browser_cookie_name(https, user_id))
         .and_then(|c| DeviceToken::parse(c.value()))
@@ -147,10 +141,7 @@ pub async fn check(
     else {
         return Ok(DeviceCheck::Absent);
     };
-    if found.user_id != user_id
-        || found.kind != kind
-        || found.revoked_at.is_some()
-        || found.expires_at <= now
+    if found.user_id != user_id || found.kind != kind || found.revoked_at.is_some() || found.expires_at <= now
     {
         return Ok(DeviceCheck::Absent);
     }

@@ -133,9 +133,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match lookup(request).await {
-            Ok(Some(signed)) if signed.session.state == STATE_FULL => {
-                Outcome::Success(Self(signed))
-            }
+            Ok(Some(signed)) if signed.session.state == STATE_FULL => Outcome::Success(Self(signed)),
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(status) => Outcome::Error((status, ())),
         }
@@ -152,9 +150,7 @@ impl<'r> FromRequest<'r> for PendingLogin {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match lookup(request).await {
-            Ok(Some(signed)) if signed.session.state == STATE_PENDING => {
-                Outcome::Success(Self(signed))
-            }
+            Ok(Some(signed)) if signed.session.state == STATE_PENDING => Outcome::Success(Self(signed)),
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(status) => Outcome::Error((status, ())),
         }

@@ -10,6 +10,5 @@ pub mod tokens;
 
 pub use csrf::{CsrfToken, SecureForm};
 pub use guards::{
-    ClientUser, CurrentUser, ManagerUser, MaybeSignedIn, OwnerUser, PendingLogin, RequestMeta,
-    StaffUser,
+    ClientUser, CurrentUser, ManagerUser, MaybeSignedIn, OwnerUser, PendingLogin, RequestMeta, StaffUser,
 };

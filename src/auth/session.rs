@@ -126,11 +126,7 @@ pub fn is_live(session: &session::Model, now: i64, idle_minutes: i32) -> bool {
 }
 
 /// Keeps a pending session alive for as long as the code just sent.
-pub async fn extend_pending(
-    db: &impl ConnectionTrait,
-    session_id: i32,
-    now: i64,
-) -> Result<(), AppError> {
+pub async fn extend_pending(db: &impl ConnectionTrait, session_id: i32, now: i64) -> Result<(), AppError> {
     session::Entity::update_many()
         .col_expr(
             session::Column::ExpiresAt,

@@ -2,8 +2,8 @@
 //! failures in 15 minutes lock it for 15 minutes; per IP, 100 failures in an hour.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use entities::login_failure;
@@ -27,12 +27,7 @@ fn too_many(retry_after: i64) -> AppError {
 }
 
 /// Refuses the attempt before any password is checked when a limit is reached.
-pub async fn check(
-    db: &impl ConnectionTrait,
-    login: &str,
-    ip: &str,
-    now: i64,
-) -> Result<(), AppError> {
+pub async fn check(db: &impl ConnectionTrait, login: &str, ip: &str, now: i64) -> Result<(), AppError> {
     let recent: Vec<i64> = login_failure::Entity::find()
         .select_only()
         .column(login_failure::Column::At)

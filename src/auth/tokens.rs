@@ -38,8 +38,8 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// HMAC-SHA256 of `message` under `key`, hex encoded.
 pub fn hmac_hex(key: &[u8], message: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(message.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
@@ -56,9 +56,8 @@ pub struct Keys {
 
 impl Keys {
     pub fn derive(secret_key: &str) -> Self {
-        let derive = |purpose: &str| {
-            hex::decode(hmac_hex(secret_key.as_bytes(), purpose)).unwrap_or_default()
-        };
+        let derive =
+            |purpose: &str| hex::decode(hmac_hex(secret_key.as_bytes(), purpose)).unwrap_or_default();
         Self {
             code_hmac: derive("outcomes/sms-code/v1"),
         }

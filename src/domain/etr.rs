@@ -112,13 +112,7 @@ impl EtrModels {
 
     /// The expected score at `session` (1 = intake, which is shown as the intake itself);
     /// `None` when the intake is above the limit or `session` is 0.
-    pub fn expected_at(
-        &self,
-        intake: f64,
-        youth: bool,
-        outcome_ratings: usize,
-        session: u32,
-    ) -> Option<f64> {
+    pub fn expected_at(&self, intake: f64, youth: bool, outcome_ratings: usize, session: u32) -> Option<f64> {
         if intake > self.max_intake || session == 0 {
             return None;
         }
@@ -173,12 +167,7 @@ pub fn etr(model: &EtrModel, intake: f64, k: u32) -> f64 {
 }
 
 /// The expected path with the published models; `None` when the intake is above 32.
-pub fn expected_path(
-    intake: f64,
-    youth: bool,
-    outcome_ratings: usize,
-    sessions: u32,
-) -> Option<Trajectory> {
+pub fn expected_path(intake: f64, youth: bool, outcome_ratings: usize, sessions: u32) -> Option<Trajectory> {
     EtrModels::PUBLISHED.expected_path(intake, youth, outcome_ratings, sessions)
 }
 
@@ -231,10 +220,7 @@ mod tests {
 
     #[test]
     fn session_1_shows_the_intake_itself() {
-        assert_eq!(
-            EtrModels::PUBLISHED.expected_at(17.3, true, 1, 1),
-            Some(17.3)
-        );
+        assert_eq!(EtrModels::PUBLISHED.expected_at(17.3, true, 1, 1), Some(17.3));
     }
 
     #[test]
@@ -245,10 +231,7 @@ mod tests {
 
     #[test]
     fn the_curve_is_flat_after_the_flatten_point() {
-        assert_eq!(
-            etr(&SHORT_TERM_ADULT, 15.0, 9),
-            etr(&SHORT_TERM_ADULT, 15.0, 30)
-        );
+        assert_eq!(etr(&SHORT_TERM_ADULT, 15.0, 9), etr(&SHORT_TERM_ADULT, 15.0, 30));
     }
 
     #[test]

@@ -241,15 +241,12 @@ impl Measure {
             return Err(FieldError::new("total", "Total is required."));
         }
         let max = self.item_max * 4.0;
-        let total =
-            parse_score(text, self.decimals, self.item_min * 4.0, max).ok_or_else(|| {
-                FieldError::new(
-                    "total",
-                    format!(
-                        "Total must be a number from 0.0 to {max:.1} with at most one decimal."
-                    ),
-                )
-            })?;
+        let total = parse_score(text, self.decimals, self.item_min * 4.0, max).ok_or_else(|| {
+            FieldError::new(
+                "total",
+                format!("Total must be a number from 0.0 to {max:.1} with at most one decimal."),
+            )
+        })?;
         Ok(vec![total / 4.0; 4])
     }
 

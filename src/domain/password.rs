@@ -21,11 +21,7 @@ impl std::fmt::Debug for NewPassword {
 }
 
 impl NewPassword {
-    pub fn parse(
-        field: &'static str,
-        raw: &str,
-        context: &PasswordContext<'_>,
-    ) -> Result<Self, FieldError> {
+    pub fn parse(field: &'static str, raw: &str, context: &PasswordContext<'_>) -> Result<Self, FieldError> {
         let length = raw.chars().count();
         if length < MIN_CHARS {
             return Err(FieldError::new(
@@ -42,10 +38,7 @@ impl NewPassword {
         let mut inputs: Vec<&str> = Vec::new();
         for word in &context.words {
             inputs.push(word);
-            inputs.extend(
-                word.split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| w.len() > 2),
-            );
+            inputs.extend(word.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2));
         }
         let estimate = zxcvbn::zxcvbn(raw, &inputs);
         if (estimate.score() as u8) < 3 {

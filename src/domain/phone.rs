@@ -41,11 +41,7 @@ impl PhoneNumber {
     }
 
     /// An optional field: blank is `None`.
-    pub fn parse_optional(
-        field: &'static str,
-        raw: &str,
-        region: &str,
-    ) -> Result<Option<Self>, FieldError> {
+    pub fn parse_optional(field: &'static str, raw: &str, region: &str) -> Result<Option<Self>, FieldError> {
         if raw.trim().is_empty() {
             Ok(None)
         } else {
@@ -90,10 +86,7 @@ mod tests {
     #[test]
     fn national_and_international_forms_become_e164() {
         let national = PhoneNumber::parse("phone", "(415) 555-2671", "US");
-        assert_eq!(
-            national.map(PhoneNumber::into_inner),
-            Ok("+14155552671".into())
-        );
+        assert_eq!(national.map(PhoneNumber::into_inner), Ok("+14155552671".into()));
         let uk = PhoneNumber::parse("phone", "+44 7911 123456", "US");
         assert_eq!(uk.map(PhoneNumber::into_inner), Ok("+447911123456".into()));
     }

@@ -179,9 +179,7 @@ pub fn alliance_flag(scores: &[f64], settings: &FlagSettings) -> FlagResult {
     }
     FlagResult::new(
         Flag::Green,
-        format!(
-            "Alliance {latest:.1} is at or above {cutoff} and did not fall by {drop} or more: green."
-        ),
+        format!("Alliance {latest:.1} is at or above {cutoff} and did not fall by {drop} or more: green."),
     )
 }
 

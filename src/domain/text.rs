@@ -11,10 +11,7 @@ impl LoginId {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim().to_lowercase();
         if value.chars().count() < 3 || value.chars().count() > 64 {
-            return Err(FieldError::new(
-                field,
-                "User ID must be 3 to 64 characters.",
-            ));
+            return Err(FieldError::new(field, "User ID must be 3 to 64 characters."));
         }
         if !value
             .chars()

@@ -54,14 +54,8 @@ async fn submit(
         ));
     }
     if let Some(new_password) = new_password.filter(|_| form_state.is_valid()) {
-        if login::change_own_password(
-            state,
-            &user,
-            form.get("current_password"),
-            &new_password,
-            &meta,
-        )
-        .await?
+        if login::change_own_password(state, &user, form.get("current_password"), &new_password, &meta)
+            .await?
         {
             return Ok(Page::see_other("/account/password?changed=true"));
         }

@@ -30,11 +30,7 @@ struct AuditPage {
     rows: Vec<AuditRow>,
 }
 
-async fn rows(
-    state: &AppState,
-    account_id: i32,
-    limit: Option<u64>,
-) -> Result<Vec<AuditRow>, AppError> {
+async fn rows(state: &AppState, account_id: i32, limit: Option<u64>) -> Result<Vec<AuditRow>, AppError> {
     let mut query = audit_log::Entity::find()
         .filter(audit_log::Column::AccountId.eq(account_id))
         .order_by_desc(audit_log::Column::Id);
@@ -70,10 +66,7 @@ async fn page(state: &State<AppState>, actor: ManagerUser) -> Result<Template, A
 }
 
 #[get("/audit.csv")]
-async fn csv_export(
-    state: &State<AppState>,
-    actor: ManagerUser,
-) -> Result<(ContentType, String), AppError> {
+async fn csv_export(state: &State<AppState>, actor: ManagerUser) -> Result<(ContentType, String), AppError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
     writer
@@ -83,18 +76,13 @@ async fn csv_export(
         .map_err(internal)?;
     for r in rows(state, actor.account.id, None).await? {
         writer
-            .write_record([
-                r.at, r.actor, r.action, r.subject, r.ip, r.outcome, r.details,
-            ])
+            .write_record([r.at, r.actor, r.action, r.subject, r.ip, r.outcome, r.details])
             .map_err(internal)?;
     }
     let bytes = writer
         .into_inner()
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        ContentType::CSV,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    ))
+    Ok((ContentType::CSV, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -1,5 +1,7 @@
 //! `/clients`: staff create and update clients in their caseload and reset their passwords.
 
+use std::collections::HashMap;
+
 use rocket::http::Status;
 use rocket::{Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
@@ -15,7 +17,9 @@ use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::clients::{self, ClientInput, Credentials};
 use crate::services::devices;
+use crate::services::outcomes;
 use crate::state::AppState;
+use crate::views::outcomes::{MeasureForm, OutcomeView, measure_form, outcome_view};
 use crate::views::{DeviceRow, FormState, Layout, Page, device_rows};
 
 #[derive(Serialize)]
@@ -50,6 +54,21 @@ struct ClientFormPage {
     providers: Vec<Choice>,
     can_manage_devices: bool,
     devices: Vec<DeviceRow>,
+    client_sees_graph: bool,
+    outcomes: Option<OutcomeView>,
+    measure_forms: Vec<MeasureForm>,
+    rating: RatingState,
+    safety_alert: bool,
+}
+
+/// The rating form that was just submitted, when it is sent back with errors.
+#[derive(Serialize, Default)]
+pub struct RatingState {
+    pub measure: String,
+    pub session: String,
+    pub total: String,
+    pub source: String,
+    pub errors: HashMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +109,18 @@ async fn form_page(
     form: FormState,
     target: Option<&user::Model>,
 ) -> Result<Template, AppError> {
+    client_page(state, actor, form, target, RatingState::default(), HashMap::new()).await
+}
+
+/// The client's page: details form, graph and table, rating forms, devices.
+pub async fn client_page(
+    state: &AppState,
+    actor: &SignedIn,
+    form: FormState,
+    target: Option<&user::Model>,
+    rating: RatingState,
+    rating_values: HashMap<String, String>,
+) -> Result<Template, AppError> {
     let providers = clients::assignable_providers(&state.db, actor)
         .await?
         .into_iter()
@@ -109,6 +140,28 @@ async fn form_page(
         || "New client".to_string(),
         |t| format!("Client: {}", t.full_name),
     );
+    let (outcome_panel, measure_forms, safety_alert) = match target {
+        Some(client) => {
+            let settings = outcomes::settings(&state.db, client.account_id).await?;
+            let record = outcomes::client_record(&state.db, client, &settings).await?;
+            let age = outcomes::age_of(client);
+            let chart_title = format!("{}: progress by session", client.full_name);
+            let panel = record.as_ref().map(|r| outcome_view(&chart_title, age, r));
+            let empty = HashMap::new();
+            let forms = outcomes::measures_for(&settings, age)
+                .into_iter()
+                .map(|id| {
+                    let chosen = rating.measure == id.as_str();
+                    let errors = if chosen { &rating.errors } else { &empty };
+                    let values = if chosen { &rating_values } else { &empty };
+                    measure_form(id, values, errors)
+                })
+                .collect();
+            let alert = !outcomes::open_alerts(&state.db, client.id).await?.is_empty();
+            (panel, forms, alert)
+        }
+        None => (None, Vec::new(), false),
+    };
     Ok(Template::render(
         "client_form",
         ClientFormPage {
@@ -123,11 +176,16 @@ async fn form_page(
             providers,
             can_manage_devices,
             devices,
+            client_sees_graph: target.is_some_and(|t| t.client_sees_graph),
+            outcomes: outcome_panel,
+            measure_forms,
+            rating,
+            safety_alert,
         },
     ))
 }
 
-fn values_of(c: &user::Model) -> FormState {
+pub fn values_of(c: &user::Model) -> FormState {
     let mut form = FormState::default();
     let mut set = |k: &str, v: Option<String>| {
         form.values.insert(k.to_string(), v.unwrap_or_default());
@@ -152,11 +210,7 @@ async fn parse(
         "First name",
         form.get("first_name"),
     ));
-    let last_name = out.take(PersonName::parse(
-        "last_name",
-        "Last name",
-        form.get("last_name"),
-    ));
+    let last_name = out.take(PersonName::parse("last_name", "Last name", form.get("last_name")));
     let age_group = out.take(
         AgeGroup::parse(form.get("age_group"))
             .ok_or_else(|| FieldError::new("age_group", "Choose adult, adolescent or child.")),

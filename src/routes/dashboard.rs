@@ -1,64 +1,111 @@
-//! `/dashboard` for staff and `/my` for clients.
+//! `/dashboard`: a provider's caseload, a supervisor's providers, and the account-wide figures
+//! for owners and admins.
+
+use std::collections::BTreeMap;
 
 use rocket::{Route, State, get, routes};
 use rocket_dyn_templates::Template;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use crate::auth::{ClientUser, StaffUser};
+use entities::user;
+
+use crate::auth::StaffUser;
+use crate::domain::Role;
 use crate::error::AppError;
-use crate::services::clients;
+use crate::services::dashboards::{self, AccountFigures, CaseloadRow};
 use crate::state::AppState;
 use crate::views::Layout;
 
 #[derive(Serialize)]
-struct CaseloadRow {
-    id: i32,
-    full_name: String,
-    age_group: String,
+struct ProviderGroup {
+    provider: String,
+    clients: Vec<CaseloadRow>,
+    red: usize,
+    amber: usize,
+    green: usize,
+    grey: usize,
 }
 
 #[derive(Serialize)]
 struct DashboardPage {
     layout: Layout,
+    /// Provider: their whole caseload. Owner/admin: the clients needing attention.
     caseload: Vec<CaseloadRow>,
+    groups: Vec<ProviderGroup>,
+    figures: Option<AccountFigures>,
+    more_flagged: usize,
 }
+
+/// Owners and admins see at most this many flagged clients here; `/clients` lists everyone.
+const ATTENTION_LIMIT: usize = 100;
 
 #[get("/dashboard")]
 async fn dashboard(state: &State<AppState>, actor: StaffUser) -> Result<Template, AppError> {
-    let caseload = clients::list(&state.db, &actor)
-        .await?
-        .into_iter()
-        .filter(|c| c.active)
-        .map(|c| CaseloadRow {
-            id: c.id,
-            full_name: c.full_name,
-            age_group: c.age_group.unwrap_or_default(),
-        })
-        .collect();
+    let rows = dashboards::caseload(&state.db, &actor).await?;
+    let role = actor.role();
+    let (caseload, groups, figures, more_flagged) = match role {
+        Role::Owner | Role::Admin => {
+            let flagged: Vec<CaseloadRow> = rows
+                .into_iter()
+                .filter(|r| r.safety_alert || r.outcome_flag == "red" || r.outcome_flag == "amber")
+                .collect();
+            let more = flagged.len().saturating_sub(ATTENTION_LIMIT);
+            let figures = dashboards::account_figures(&state.db, actor.account.id).await?;
+            (
+                flagged.into_iter().take(ATTENTION_LIMIT).collect(),
+                Vec::new(),
+                Some(figures),
+                more,
+            )
+        }
+        Role::Supervisor => {
+            let names: BTreeMap<i32, String> = user::Entity::find()
+                .filter(user::Column::AccountId.eq(actor.account.id))
+                .filter(user::Column::Role.ne(Role::Client.as_str()))
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.full_name))
+                .collect();
+            let mut by_provider: BTreeMap<String, Vec<CaseloadRow>> = BTreeMap::new();
+            for row in rows {
+                let name = row
+                    .provider_id
+                    .and_then(|id| names.get(&id).cloned())
+                    .unwrap_or_else(|| "Unassigned".into());
+                by_provider.entry(name).or_default().push(row);
+            }
+            let groups = by_provider
+                .into_iter()
+                .map(|(provider, clients)| {
+                    let count = |flag: &str| clients.iter().filter(|c| c.outcome_flag == flag).count();
+                    ProviderGroup {
+                        red: count("red"),
+                        amber: count("amber"),
+                        green: count("green"),
+                        grey: count("grey"),
+                        provider,
+                        clients,
+                    }
+                })
+                .collect();
+            (Vec::new(), groups, None, 0)
+        }
+        _ => (rows, Vec::new(), None, 0),
+    };
     Ok(Template::render(
         "dashboard",
         DashboardPage {
             layout: Layout::new(&actor, "Dashboard"),
             caseload,
+            groups,
+            figures,
+            more_flagged,
         },
     ))
 }
 
-#[derive(Serialize)]
-struct MyPage {
-    layout: Layout,
-}
-
-#[get("/my")]
-fn my(client: ClientUser) -> Template {
-    Template::render(
-        "my",
-        MyPage {
-            layout: Layout::new(&client, "My measures"),
-        },
-    )
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![dashboard, my]
+    routes![dashboard]
 }

@@ -39,14 +39,7 @@ async fn revoke(
     id: i32,
     _form: SecureForm,
 ) -> Result<Page, AppError> {
-    devices::revoke_own(
-        &state.db,
-        state.now(),
-        user.user.id,
-        id,
-        "revoked by the user",
-    )
-    .await?;
+    devices::revoke_own(&state.db, state.now(), user.user.id, id, "revoked by the user").await?;
     Ok(Page::see_other("/devices"))
 }
 

@@ -32,12 +32,7 @@ struct LoginPage {
     notice: Option<&'static str>,
 }
 
-fn render(
-    csrf: String,
-    user_id: String,
-    error: Option<String>,
-    notice: Option<&'static str>,
-) -> Template {
+fn render(csrf: String, user_id: String, error: Option<String>, notice: Option<&'static str>) -> Template {
     Template::render(
         "login",
         LoginPage {
@@ -50,16 +45,8 @@ fn render(
 }
 
 #[get("/login?<signed_up>&<signed_out>")]
-fn show(
-    signed: MaybeSignedIn,
-    csrf: CsrfToken,
-    signed_up: Option<bool>,
-    signed_out: Option<bool>,
-) -> Page {
-    if signed
-        .0
-        .is_some_and(|s| s.session.state == session::STATE_FULL)
-    {
+fn show(signed: MaybeSignedIn, csrf: CsrfToken, signed_up: Option<bool>, signed_out: Option<bool>) -> Page {
+    if signed.0.is_some_and(|s| s.session.state == session::STATE_FULL) {
         return Page::see_other("/");
     }
     let notice = if signed_up == Some(true) {
@@ -83,19 +70,9 @@ async fn submit(
     let https = state.settings.https();
     let csrf = form.get("csrf_token").to_string();
     let typed: String = form.get("user_id").chars().take(200).collect();
-    let checked = match login::check_password(
-        state,
-        form.get("user_id"),
-        form.get("password"),
-        &meta,
-    )
-    .await
-    {
+    let checked = match login::check_password(state, form.get("user_id"), form.get("password"), &meta).await {
         Ok(checked) => checked,
-        Err(AppError::TooMany {
-            retry_after,
-            message,
-        }) => {
+        Err(AppError::TooMany { retry_after, message }) => {
             return Ok(Page::limited(
                 render(csrf, typed, Some(message), None),
                 retry_after,
@@ -163,22 +140,12 @@ async fn registered_device(
             .subject(format!("user {}", user.id))
             .ip(meta.ip.clone())
     };
-    match device::check(
-        &state.db,
-        now,
-        user.id,
-        KIND_BROWSER,
-        token.as_ref(),
-        &agent,
-    )
-    .await?
-    {
+    match device::check(&state.db, now, user.id, KIND_BROWSER, token.as_ref(), &agent).await? {
         DeviceCheck::Valid(found) => {
             audit::record(
                 &state.db,
                 now,
-                event("device.used", "success")
-                    .details(format!("device {} ({})", found.id, found.label)),
+                event("device.used", "success").details(format!("device {} ({})", found.id, found.label)),
             )
             .await?;
             Ok(true)
@@ -216,13 +183,9 @@ async fn send_first_code(
     csrf: String,
     typed: String,
 ) -> Result<Page, AppError> {
-    let (challenge, failure) = match two_factor::start_challenge(state, user, account, "web").await
-    {
+    let (challenge, failure) = match two_factor::start_challenge(state, user, account, "web").await {
         Ok(started) => started,
-        Err(AppError::TooMany {
-            retry_after,
-            message,
-        }) => {
+        Err(AppError::TooMany { retry_after, message }) => {
             return Ok(Page::limited(
                 render(csrf, typed, Some(message), None),
                 retry_after,
@@ -246,10 +209,7 @@ async fn send_first_code(
     .await?;
     session::set_cookie(cookies, state.settings.https(), token);
     Ok(match failure {
-        Some(error) => Page::Flash(Flash::error(
-            Redirect::to("/login/verify"),
-            error.user_message(),
-        )),
+        Some(error) => Page::Flash(Flash::error(Redirect::to("/login/verify"), error.user_message())),
         None => Page::see_other("/login/verify"),
     })
 }
@@ -364,11 +324,7 @@ async fn verify(
 }
 
 #[post("/login/verify/resend", data = "<_form>")]
-async fn resend(
-    state: &State<AppState>,
-    pending: PendingLogin,
-    _form: SecureForm,
-) -> Result<Page, AppError> {
+async fn resend(state: &State<AppState>, pending: PendingLogin, _form: SecureForm) -> Result<Page, AppError> {
     let PendingLogin(pending) = pending;
     let Some(challenge) = (match pending.session.challenge_id {
         Some(id) => two_factor::find_challenge(state, id).await?,
@@ -389,10 +345,7 @@ async fn resend(
             Redirect::to("/login/verify"),
             error.user_message(),
         ))),
-        Err(AppError::TooMany {
-            retry_after,
-            message,
-        }) => Ok(Page::limited(
+        Err(AppError::TooMany { retry_after, message }) => Ok(Page::limited(
             verify_page(&pending, Some(message), None),
             retry_after,
         )),

@@ -2,12 +2,15 @@
 
 mod account;
 mod audit;
-mod clients;
+pub mod clients;
 mod dashboard;
 mod devices;
+mod export;
 mod login;
+mod my;
 mod options;
 mod public;
+pub mod ratings;
 mod signup;
 mod staff;
 
@@ -22,8 +25,11 @@ pub fn routes() -> Vec<Route> {
         dashboard::routes(),
         staff::routes(),
         clients::routes(),
+        ratings::routes(),
+        my::routes(),
         audit::routes(),
         devices::routes(),
+        export::routes(),
         options::routes(),
     ]
     .concat()

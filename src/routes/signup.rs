@@ -44,14 +44,9 @@ fn parse(form: &SecureForm, region: &str, state: &mut FormState) -> Option<Signu
         "Organization",
         form.get("organization"),
     ));
-    let plan = state.take(
-        Plan::parse(form.get("plan")).ok_or_else(|| FieldError::new("plan", "Choose a plan.")),
-    );
-    let full_name = state.take(PersonName::parse(
-        "full_name",
-        "Your name",
-        form.get("full_name"),
-    ));
+    let plan =
+        state.take(Plan::parse(form.get("plan")).ok_or_else(|| FieldError::new("plan", "Choose a plan.")));
+    let full_name = state.take(PersonName::parse("full_name", "Your name", form.get("full_name")));
     let login = state.take(LoginId::parse("user_id", form.get("user_id")));
     let context = PasswordContext {
         words: vec![
@@ -61,17 +56,9 @@ fn parse(form: &SecureForm, region: &str, state: &mut FormState) -> Option<Signu
             form.get("email"),
         ],
     };
-    let password = state.take(NewPassword::parse(
-        "password",
-        form.get("password"),
-        &context,
-    ));
+    let password = state.take(NewPassword::parse("password", form.get("password"), &context));
     let email = state.take(Email::parse("email", form.get("email")));
-    let phone = state.take(PhoneNumber::parse_optional(
-        "phone",
-        form.get("phone"),
-        region,
-    ));
+    let phone = state.take(PhoneNumber::parse_optional("phone", form.get("phone"), region));
     if plan == Some(Plan::Mobile) && phone.as_ref().is_some_and(Option::is_none) {
         state.add(FieldError::new(
             "phone",
@@ -91,11 +78,7 @@ fn parse(form: &SecureForm, region: &str, state: &mut FormState) -> Option<Signu
 }
 
 #[post("/signup", data = "<form>")]
-async fn submit(
-    state: &State<AppState>,
-    form: SecureForm,
-    meta: RequestMeta,
-) -> Result<Page, AppError> {
+async fn submit(state: &State<AppState>, form: SecureForm, meta: RequestMeta) -> Result<Page, AppError> {
     let csrf = form.get("csrf_token").to_string();
     let mut form_state = FormState::with_values(form.echo());
     let parsed = parse(&form, &state.settings.phone_region, &mut form_state);

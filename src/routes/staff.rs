@@ -54,10 +54,7 @@ struct StaffFormPage {
 fn row(u: user::Model) -> StaffRow {
     StaffRow {
         id: u.id,
-        role: Role::parse(&u.role)
-            .map(Role::label)
-            .unwrap_or("")
-            .to_string(),
+        role: Role::parse(&u.role).map(Role::label).unwrap_or("").to_string(),
         full_name: u.full_name,
         user_id: u.login,
         phone: u.phone.unwrap_or_default(),
@@ -112,8 +109,7 @@ async fn form_page(
         Some(t) => format!("Staff: {}", t.full_name),
         None => "New staff member".to_string(),
     };
-    let role_locked =
-        target.is_some_and(|t| t.role == Role::Owner.as_str() || t.id == actor.user.id);
+    let role_locked = target.is_some_and(|t| t.role == Role::Owner.as_str() || t.id == actor.user.id);
     Ok(Template::render(
         "staff_form",
         StaffFormPage {
@@ -154,11 +150,7 @@ async fn parse(
     target: Option<&user::Model>,
     out: &mut FormState,
 ) -> Result<Option<staff::StaffInput>, AppError> {
-    let full_name = out.take(PersonName::parse(
-        "full_name",
-        "Full name",
-        form.get("full_name"),
-    ));
+    let full_name = out.take(PersonName::parse("full_name", "Full name", form.get("full_name")));
     let login = match target {
         None => {
             let login = out.take(LoginId::parse("user_id", form.get("user_id")));
@@ -174,21 +166,15 @@ async fn parse(
         }
         Some(t) => Some(LoginId::from_trusted(t.login.clone())),
     };
-    let login_text = login
-        .as_ref()
-        .map(|l| l.as_str().to_string())
-        .unwrap_or_default();
+    let login_text = login.as_ref().map(|l| l.as_str().to_string()).unwrap_or_default();
     let context = PasswordContext {
         words: vec![&login_text, form.get("full_name"), &actor.account.name],
     };
     let password = match (target, form.get("password")) {
         (Some(_), "") => Some(None),
-        (_, raw) => out
-            .take(NewPassword::parse("password", raw, &context))
-            .map(Some),
+        (_, raw) => out.take(NewPassword::parse("password", raw, &context)).map(Some),
     };
-    let role_locked =
-        target.is_some_and(|t| t.role == Role::Owner.as_str() || t.id == actor.user.id);
+    let role_locked = target.is_some_and(|t| t.role == Role::Owner.as_str() || t.id == actor.user.id);
     let role = if role_locked {
         target.and_then(|t| Role::parse(&t.role))
     } else {
@@ -207,9 +193,7 @@ async fn parse(
     let supervisor_id = match form.get("supervisor_id").trim() {
         "" => Some(None),
         raw => match raw.parse::<i32>() {
-            Ok(id) if staff::check_supervisor(&state.db, actor.account.id, Some(id)).await? => {
-                Some(Some(id))
-            }
+            Ok(id) if staff::check_supervisor(&state.db, actor.account.id, Some(id)).await? => Some(Some(id)),
             _ => {
                 out.add(FieldError::new(
                     "supervisor_id",
@@ -267,11 +251,7 @@ async fn create(
 }
 
 #[get("/staff/<id>")]
-async fn edit_form(
-    state: &State<AppState>,
-    actor: ManagerUser,
-    id: i32,
-) -> Result<Template, AppError> {
+async fn edit_form(state: &State<AppState>, actor: ManagerUser, id: i32) -> Result<Template, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
     form_page(state, &actor, values_of(&target), Some(&target)).await
 }
@@ -326,7 +306,5 @@ async fn activate(
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![
-        list, new_form, create, edit_form, update, deactivate, activate
-    ]
+    routes![list, new_form, create, edit_form, update, deactivate, activate]
 }

@@ -19,11 +19,7 @@ pub struct Signup {
     pub phone: Option<PhoneNumber>,
 }
 
-pub async fn sign_up(
-    state: &AppState,
-    signup: Signup,
-    ip: Option<String>,
-) -> Result<user::Model, AppError> {
+pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Result<user::Model, AppError> {
     let hash = state.hasher.hash(&signup.password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;

@@ -2,8 +2,8 @@
 //! (provider: own; supervisor: their providers'; owner and admin: the whole account).
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use entities::user;
@@ -59,10 +59,7 @@ async fn caseload(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Conditi
     })
 }
 
-pub async fn list(
-    db: &impl ConnectionTrait,
-    actor: &SignedIn,
-) -> Result<Vec<user::Model>, AppError> {
+pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<user::Model>, AppError> {
     Ok(user::Entity::find()
         .filter(caseload(db, actor).await?)
         .order_by_asc(user::Column::LastName)
@@ -72,11 +69,7 @@ pub async fn list(
 }
 
 /// One client of the actor's caseload; anyone else's is "not found".
-pub async fn find(
-    db: &impl ConnectionTrait,
-    actor: &SignedIn,
-    id: i32,
-) -> Result<user::Model, AppError> {
+pub async fn find(db: &impl ConnectionTrait, actor: &SignedIn, id: i32) -> Result<user::Model, AppError> {
     user::Entity::find_by_id(id)
         .filter(caseload(db, actor).await?)
         .one(db)
@@ -112,9 +105,7 @@ async fn unique_login(db: &impl ConnectionTrait) -> Result<String, AppError> {
             return Ok(candidate);
         }
     }
-    Err(AppError::Internal(
-        "could not find a free client user ID".into(),
-    ))
+    Err(AppError::Internal("could not find a free client user ID".into()))
 }
 
 pub async fn create(

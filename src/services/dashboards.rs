@@ -37,10 +37,7 @@ fn flag_rank(flag: &str) -> u8 {
 }
 
 /// The actor's caseload with each client's latest score, change and flags; alerts and red first.
-pub async fn caseload(
-    db: &impl ConnectionTrait,
-    actor: &SignedIn,
-) -> Result<Vec<CaseloadRow>, AppError> {
+pub async fn caseload(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<CaseloadRow>, AppError> {
     let people: Vec<user::Model> = clients::list(db, actor)
         .await?
         .into_iter()
@@ -82,9 +79,7 @@ pub async fn caseload(
                 sessions: e.map_or(0, |e| e.latest_session),
                 intake,
                 latest,
-                change: intake
-                    .zip(latest)
-                    .map(|(i, l)| ((l - i) * 10.0).round() / 10.0),
+                change: intake.zip(latest).map(|(i, l)| ((l - i) * 10.0).round() / 10.0),
                 outcome_flag: e.map_or_else(|| "grey".to_string(), |e| e.outcome_flag.clone()),
                 alliance_flag: e.map_or_else(|| "grey".to_string(), |e| e.alliance_flag.clone()),
                 safety_alert: alerts.contains(&c.id),
@@ -135,10 +130,7 @@ type SummaryTuple = (
     bool,
 );
 
-pub async fn account_figures(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-) -> Result<AccountFigures, AppError> {
+pub async fn account_figures(db: &impl ConnectionTrait, account_id: i32) -> Result<AccountFigures, AppError> {
     let rows: Vec<SummaryTuple> = episode::Entity::find()
         .select_only()
         .column(episode::Column::Intake)
@@ -173,9 +165,8 @@ pub async fn account_figures(
         .await?;
     let included: Vec<&SummaryTuple> = rows.iter().filter(|r| r.4).collect();
     let n = included.len() as f64;
-    let mean = |values: Vec<f64>| {
-        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-    };
+    let mean =
+        |values: Vec<f64>| (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
     let percent = |count: usize| (n > 0.0).then(|| 100.0 * count as f64 / n);
     let round1 = |v: Option<f64>| v.map(|v| (v * 10.0).round() / 10.0);
     let round2 = |v: Option<f64>| v.map(|v| (v * 100.0).round() / 100.0);

@@ -1,8 +1,6 @@
 //! Registered devices as a person sees and manages them: listing and revoking.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
 
 use entities::device;
 
@@ -49,10 +47,7 @@ pub async fn revoke_all(
 }
 
 /// A user's registrations, newest first (revoked ones included, marked).
-pub async fn list_for_user(
-    db: &impl ConnectionTrait,
-    user_id: i32,
-) -> Result<Vec<device::Model>, AppError> {
+pub async fn list_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<device::Model>, AppError> {
     Ok(device::Entity::find()
         .filter(device::Column::UserId.eq(user_id))
         .order_by_desc(device::Column::CreatedAt)

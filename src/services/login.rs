@@ -97,11 +97,7 @@ pub async fn start_session(
     Ok(token)
 }
 
-pub async fn logout(
-    state: &AppState,
-    signed: &SignedIn,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
+pub async fn logout(state: &AppState, signed: &SignedIn, meta: &RequestMeta) -> Result<(), AppError> {
     session::delete(&state.db, signed.session.id).await?;
     audit::record(
         &state.db,

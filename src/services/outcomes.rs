@@ -3,16 +3,14 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    Set,
 };
 use serde::Serialize;
 
 use entities::{episode, outcome_settings, rating, safety_alert, user};
 
-use crate::domain::measures::{
-    self, MeasureId, MeasureKind, alliance_measure_for, outcome_measure_for,
-};
+use crate::domain::measures::{self, MeasureId, MeasureKind, alliance_measure_for, outcome_measure_for};
 use crate::domain::scoring::{self, ChangeSummary, Flag, FlagResult, FlagSettings};
 use crate::domain::{AgeGroup, FieldError};
 use crate::error::AppError;
@@ -35,21 +33,11 @@ impl Default for OutcomeSettings {
     }
 }
 
-pub async fn settings(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-) -> Result<OutcomeSettings, AppError> {
+pub async fn settings(db: &impl ConnectionTrait, account_id: i32) -> Result<OutcomeSettings, AppError> {
     Ok(
-        match outcome_settings::Entity::find_by_id(account_id)
-            .one(db)
-            .await?
-        {
+        match outcome_settings::Entity::find_by_id(account_id).one(db).await? {
             Some(row) => OutcomeSettings {
-                measures: row
-                    .measures
-                    .split(',')
-                    .filter_map(MeasureId::parse)
-                    .collect(),
+                measures: row.measures.split(',').filter_map(MeasureId::parse).collect(),
                 flags: FlagSettings {
                     reliable_change: row.reliable_change,
                     alliance_cutoff: row.alliance_cutoff,
@@ -89,6 +77,27 @@ pub async fn save_settings(
         row.insert(db).await?;
     }
     Ok(())
+}
+
+/// The measures this account uses that fit this age group, outcome first.
+pub fn measures_for(settings: &OutcomeSettings, age: AgeGroup) -> Vec<MeasureId> {
+    MeasureId::all()
+        .into_iter()
+        .filter(|id| settings.measures.contains(id))
+        .filter(|id| match measures::measure(*id).kind {
+            MeasureKind::Outcome => outcome_measure_for(age) == *id,
+            MeasureKind::Alliance => alliance_measure_for(age) == *id,
+            MeasureKind::Symptom => true,
+        })
+        .collect()
+}
+
+pub fn outcome_for(age: AgeGroup) -> MeasureId {
+    outcome_measure_for(age)
+}
+
+pub fn alliance_for(age: AgeGroup) -> MeasureId {
+    alliance_measure_for(age)
 }
 
 pub fn age_of(client: &user::Model) -> AgeGroup {
@@ -149,11 +158,7 @@ async fn current_episode(
 }
 
 /// Closes the open episode; the next rating opens a new one.
-pub async fn close_episode(
-    state: &AppState,
-    actor_id: i32,
-    client: &user::Model,
-) -> Result<(), AppError> {
+pub async fn close_episode(state: &AppState, actor_id: i32, client: &user::Model) -> Result<(), AppError> {
     let now = state.now();
     episode::Entity::update_many()
         .col_expr(episode::Column::ClosedAt, Expr::value(now))
@@ -313,8 +318,7 @@ pub async fn record(
     let now = state.now();
     let episode = current_episode(&state.db, now, client).await?;
     let total = measure.total(&items);
-    let items_json =
-        serde_json::to_string(&items).map_err(|e| AppError::Internal(e.to_string()))?;
+    let items_json = serde_json::to_string(&items).map_err(|e| AppError::Internal(e.to_string()))?;
     let explicit = session.is_some();
     let mut stored = None;
     // An automatic session number can collide with a concurrent submission: take the next one.
@@ -397,8 +401,7 @@ async fn next_session(
     let outcome_sessions: Vec<i32> = ratings
         .iter()
         .filter(|r| {
-            MeasureId::parse(&r.measure)
-                .is_some_and(|m| measures::measure(m).kind == MeasureKind::Outcome)
+            MeasureId::parse(&r.measure).is_some_and(|m| measures::measure(m).kind == MeasureKind::Outcome)
         })
         .map(|r| r.session)
         .collect();
@@ -449,9 +452,9 @@ pub fn build_record(
     let outcome_scores: Vec<f64> = outcome.iter().map(|(_, t)| *t).collect();
     let alliance_scores: Vec<f64> = alliance.iter().map(|(_, t)| *t).collect();
     let sessions = outcome.iter().map(|(s, _)| *s).max().unwrap_or(1).max(6) as u32;
-    let trajectory = outcome_scores.first().and_then(|intake| {
-        crate::domain::etr::expected_path(*intake, youth, outcome_scores.len(), sessions)
-    });
+    let trajectory = outcome_scores
+        .first()
+        .and_then(|intake| crate::domain::etr::expected_path(*intake, youth, outcome_scores.len(), sessions));
     EpisodeRecord {
         outcome_flag: scoring::outcome_flag(&outcome_scores, youth, &settings.flags),
         alliance_flag: scoring::alliance_flag(&alliance_scores, &settings.flags),
@@ -467,16 +470,9 @@ pub fn build_record(
 }
 
 /// Recomputes the episode's summary row from its ratings.
-async fn refresh_summary(
-    state: &AppState,
-    client: &user::Model,
-    episode_id: i32,
-) -> Result<(), AppError> {
+async fn refresh_summary(state: &AppState, client: &user::Model, episode_id: i32) -> Result<(), AppError> {
     let settings = settings(&state.db, client.account_id).await?;
-    let Some(episode) = episode::Entity::find_by_id(episode_id)
-        .one(&state.db)
-        .await?
-    else {
+    let Some(episode) = episode::Entity::find_by_id(episode_id).one(&state.db).await? else {
         return Err(AppError::NotFound);
     };
     let ratings = rating::Entity::find()
@@ -562,10 +558,7 @@ pub async fn acknowledge_alerts(
     client: &user::Model,
 ) -> Result<(), AppError> {
     safety_alert::Entity::update_many()
-        .col_expr(
-            safety_alert::Column::AcknowledgedAt,
-            Expr::value(state.now()),
-        )
+        .col_expr(safety_alert::Column::AcknowledgedAt, Expr::value(state.now()))
         .col_expr(safety_alert::Column::AcknowledgedBy, Expr::value(actor_id))
         .filter(safety_alert::Column::ClientId.eq(client.id))
         .filter(safety_alert::Column::AcknowledgedAt.is_null())

@@ -1,8 +1,8 @@
 //! Staff: owners and admins create and update them; an admin manages only roles below admin.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
 };
 
 use entities::user;
@@ -36,10 +36,7 @@ pub fn assignable_roles(actor: Role) -> Vec<Role> {
 }
 
 /// Every staff member of the actor's account, senior first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    actor: &SignedIn,
-) -> Result<Vec<user::Model>, AppError> {
+pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<user::Model>, AppError> {
     let mut staff = user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
         .filter(user::Column::Role.ne(Role::Client.as_str()))
@@ -51,10 +48,7 @@ pub async fn list(
 }
 
 /// Supervisors of the account, for the supervisor choice.
-pub async fn supervisors(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-) -> Result<Vec<user::Model>, AppError> {
+pub async fn supervisors(db: &impl ConnectionTrait, account_id: i32) -> Result<Vec<user::Model>, AppError> {
     Ok(user::Entity::find()
         .filter(user::Column::AccountId.eq(account_id))
         .filter(user::Column::Role.eq(Role::Supervisor.as_str()))
@@ -220,9 +214,7 @@ pub async fn set_active(
     ip: Option<String>,
 ) -> Result<(), AppError> {
     if target.id == actor.user.id {
-        return Err(AppError::BadRequest(
-            "You cannot deactivate yourself.".into(),
-        ));
+        return Err(AppError::BadRequest("You cannot deactivate yourself.".into()));
     }
     let now = state.now();
     let txn = state.db.begin().await?;

@@ -2,9 +2,7 @@
 //! the lock after 20 consecutive failures (SECURITY.md "Codes sent by SMS").
 
 use sea_orm::sea_query::{Expr, IntoColumnRef};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 use entities::{account, audit_log, challenge, sms_send, user};
 
@@ -62,10 +60,7 @@ pub fn new_code() -> String {
 }
 
 fn code_hash(state: &AppState, challenge_public_id: &str, code: &str) -> String {
-    hmac_hex(
-        &state.keys.code_hmac,
-        &format!("{challenge_public_id}:{code}"),
-    )
+    hmac_hex(&state.keys.code_hmac, &format!("{challenge_public_id}:{code}"))
 }
 
 fn too_many(retry_after: i64, message: impl Into<String>) -> AppError {
@@ -234,10 +229,7 @@ pub async fn resend(
         )
         .col_expr(challenge::Column::Sends, plus_one(challenge::Column::Sends))
         .col_expr(challenge::Column::LastSentAt, Expr::value(now))
-        .col_expr(
-            challenge::Column::ExpiresAt,
-            Expr::value(now + CODE_SECONDS),
-        )
+        .col_expr(challenge::Column::ExpiresAt, Expr::value(now + CODE_SECONDS))
         .filter(challenge::Column::Id.eq(challenge.id))
         .filter(challenge::Column::Sends.lt(MAX_SENDS_PER_CHALLENGE))
         .filter(challenge::Column::LastSentAt.lte(now - RESEND_COOLDOWN))
@@ -283,10 +275,7 @@ pub async fn verify(
         return Ok(Verification::Locked { until });
     }
     let claimed = challenge::Entity::update_many()
-        .col_expr(
-            challenge::Column::Attempts,
-            plus_one(challenge::Column::Attempts),
-        )
+        .col_expr(challenge::Column::Attempts, plus_one(challenge::Column::Attempts))
         .filter(challenge::Column::Id.eq(challenge.id))
         .filter(challenge::Column::UserId.eq(user.id))
         .filter(challenge::Column::Attempts.lt(MAX_TRIES))
@@ -347,10 +336,7 @@ pub async fn verify(
 /// Counts a wrong code across challenges; the 20th in a row locks the second step for an hour.
 async fn record_failure(state: &AppState, user: &user::Model, now: i64) -> Result<(), AppError> {
     user::Entity::update_many()
-        .col_expr(
-            user::Column::CodeFailures,
-            plus_one(user::Column::CodeFailures),
-        )
+        .col_expr(user::Column::CodeFailures, plus_one(user::Column::CodeFailures))
         .filter(user::Column::Id.eq(user.id))
         .exec(&state.db)
         .await?;
@@ -364,10 +350,7 @@ async fn record_failure(state: &AppState, user: &user::Model, now: i64) -> Resul
     .await?;
     // Exactly one request sees rows_affected == 1 and does the locking and the mail.
     let locked = user::Entity::update_many()
-        .col_expr(
-            user::Column::CodeLockedUntil,
-            Expr::value(now + LOCK_SECONDS),
-        )
+        .col_expr(user::Column::CodeLockedUntil, Expr::value(now + LOCK_SECONDS))
         .col_expr(user::Column::CodeFailures, Expr::value(0))
         .filter(user::Column::Id.eq(user.id))
         .filter(user::Column::CodeFailures.gte(FAILURES_BEFORE_LOCK))
@@ -395,12 +378,7 @@ async fn record_failure(state: &AppState, user: &user::Model, now: i64) -> Resul
     Ok(())
 }
 
-async fn email_owner(
-    state: &AppState,
-    account_id: i32,
-    subject: &str,
-    body: &str,
-) -> Result<(), AppError> {
+async fn email_owner(state: &AppState, account_id: i32, subject: &str, body: &str) -> Result<(), AppError> {
     let owner = user::Entity::find()
         .filter(user::Column::AccountId.eq(account_id))
         .filter(user::Column::Role.eq(Role::Owner.as_str()))
@@ -449,10 +427,7 @@ async fn tell_owner_budget_exhausted(
 }
 
 /// The challenge a pending session waits on.
-pub async fn find_challenge(
-    state: &AppState,
-    id: i32,
-) -> Result<Option<challenge::Model>, AppError> {
+pub async fn find_challenge(state: &AppState, id: i32) -> Result<Option<challenge::Model>, AppError> {
     Ok(challenge::Entity::find_by_id(id).one(&state.db).await?)
 }
 

@@ -33,9 +33,7 @@ impl SmsError {
             Self::Unsubscribed(_) => {
                 "Your phone has blocked our texts (a STOP reply). Text START to the number our codes come from, then send a new code."
             }
-            Self::RateLimited(_) => {
-                "The text service is busy. Wait a minute, then send a new code."
-            }
+            Self::RateLimited(_) => "The text service is busy. Wait a minute, then send a new code.",
             Self::AuthFailure(_) | Self::Unavailable(_) => {
                 "We could not send the text just now. Please wait a minute and send a new code."
             }
@@ -68,9 +66,7 @@ pub fn from_settings(settings: &SmsSettings) -> Result<Arc<dyn SmsSender>, Strin
 
 /// The text of a code message (SECURITY.md): no name, clinic or health word; WebOTP last line.
 pub fn code_message(code: &str, host: &str) -> String {
-    format!(
-        "Outcomes security code: {code}. It expires in 10 minutes. Do not share it.\n\n@{host} #{code}"
-    )
+    format!("Outcomes security code: {code}. It expires in 10 minutes. Do not share it.\n\n@{host} #{code}")
 }
 
 #[cfg(test)]
@@ -87,11 +83,7 @@ mod tests {
     fn the_code_message_fits_one_gsm7_segment() {
         let body = code_message("012345", "outcomes.example.com");
         assert!(is_gsm7(&body), "{body}");
-        assert!(
-            body.chars().count() <= 160,
-            "{} characters",
-            body.chars().count()
-        );
+        assert!(body.chars().count() <= 160, "{} characters", body.chars().count());
         assert!(body.ends_with("@outcomes.example.com #012345"));
     }
 }

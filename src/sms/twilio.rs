@@ -50,10 +50,7 @@ impl TwilioSender {
 fn classify(status: u16, error: TwilioError) -> SmsError {
     let detail = format!(
         "HTTP {status}, Twilio code {}, {}",
-        error
-            .code
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "none".into()),
+        error.code.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
         error.message.unwrap_or_default()
     );
     match (status, error.code) {
@@ -125,25 +122,10 @@ mod tests {
 
     #[test]
     fn twilio_codes_map_to_typed_errors() {
-        assert!(matches!(
-            classify(400, error(21211)),
-            SmsError::InvalidNumber(_)
-        ));
-        assert!(matches!(
-            classify(400, error(21610)),
-            SmsError::Unsubscribed(_)
-        ));
-        assert!(matches!(
-            classify(429, error(20429)),
-            SmsError::RateLimited(_)
-        ));
-        assert!(matches!(
-            classify(401, error(20003)),
-            SmsError::AuthFailure(_)
-        ));
-        assert!(matches!(
-            classify(500, error(20500)),
-            SmsError::Unavailable(_)
-        ));
+        assert!(matches!(classify(400, error(21211)), SmsError::InvalidNumber(_)));
+        assert!(matches!(classify(400, error(21610)), SmsError::Unsubscribed(_)));
+        assert!(matches!(classify(429, error(20429)), SmsError::RateLimited(_)));
+        assert!(matches!(classify(401, error(20003)), SmsError::AuthFailure(_)));
+        assert!(matches!(classify(500, error(20500)), SmsError::Unavailable(_)));
     }
 }

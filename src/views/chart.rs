@@ -117,9 +117,7 @@ fn text(x: f64, y: f64, attrs: &str, body: &str) -> String {
 
 fn circle(x: f64, y: f64, r: &str, fill: &str, stroke: &str, tip: &str) -> String {
     let (x, y) = (d1(x), d1(y));
-    format!(
-        "<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" fill=\"{fill}\" stroke=\"{stroke}\">{tip}</circle>"
-    )
+    format!("<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" fill=\"{fill}\" stroke=\"{stroke}\">{tip}</circle>")
 }
 
 fn polyline(scale: &Scale, points: &Points, attrs: &str) -> String {
@@ -137,12 +135,7 @@ fn polyline(scale: &Scale, points: &Points, attrs: &str) -> String {
     )
 }
 
-fn describe(
-    input: &ChartInput<'_>,
-    outcome: &Points,
-    expected: &Points,
-    alliance: &Points,
-) -> String {
+fn describe(input: &ChartInput<'_>, outcome: &Points, expected: &Points, alliance: &Points) -> String {
     let label = input.outcome_label;
     let mut parts = vec![match (outcome.first(), outcome.last()) {
         (Some(&(s1, v1)), Some(&(s2, v2))) if outcome.len() > 1 => {
@@ -221,8 +214,7 @@ pub fn render_svg(input: &ChartInput<'_>) -> String {
     // The target is one number, not a path: a short mark at the right keeps it off the data.
     if let Some(t) = input.target.filter(|v| v.is_finite()) {
         let y = Scale::y(t);
-        let attrs =
-            format!("stroke=\"{EXPECTED_COLOUR}\" stroke-width=\"3\" stroke-dasharray=\"2 3\"");
+        let attrs = format!("stroke=\"{EXPECTED_COLOUR}\" stroke-width=\"3\" stroke-dasharray=\"2 3\"");
         s += &line(right - 48.0, y, right, y, &attrs);
         s += &text(right - 2.0, y - 6.0, end, &format!("Target {}", d1(t)));
         legend.push((attrs, "Target".into()));
@@ -399,12 +391,7 @@ mod tests {
         assert!(svg.contains("ORS 40.0 at session 1"));
         let scores: Vec<(u32, f64)> = (1..=60).map(|s| (s, f64::from(s % 41))).collect();
         long.outcome = &scores;
-        for svg in [
-            svg,
-            render_svg(&casey()),
-            render_svg(&empty()),
-            render_svg(&long),
-        ] {
+        for svg in [svg, render_svg(&casey()), render_svg(&empty()), render_svg(&long)] {
             assert_well_formed(&svg);
             assert!(!svg.contains("style") && !svg.contains("script") && !svg.contains(" on"));
         }

@@ -107,9 +107,7 @@ pub fn outcome_view(title: &str, age: AgeGroup, record: &EpisodeRecord) -> Outco
                         "{} {:.0}{}",
                         m.short,
                         r.total,
-                        m.band(r.total)
-                            .map(|b| format!(" ({b})"))
-                            .unwrap_or_default()
+                        m.band(r.total).map(|b| format!(" ({b})")).unwrap_or_default()
                     ))
                 })
                 .collect::<Vec<_>>()

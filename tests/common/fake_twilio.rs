@@ -76,10 +76,7 @@ impl<'r> FromRequest<'r> for BasicAuth {
     type Error = ();
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         Outcome::Success(Self(
-            request
-                .headers()
-                .get_one("Authorization")
-                .map(str::to_string),
+            request.headers().get_one("Authorization").map(str::to_string),
         ))
     }
 }
@@ -164,10 +161,7 @@ impl FakeTwilio {
     }
 
     pub fn messages(&self) -> Vec<SentMessage> {
-        self.inner
-            .lock()
-            .map(|g| g.messages.clone())
-            .unwrap_or_default()
+        self.inner.lock().map(|g| g.messages.clone()).unwrap_or_default()
     }
 
     pub fn count(&self) -> usize {

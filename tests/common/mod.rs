@@ -21,8 +21,7 @@ pub use fake_twilio::FakeTwilio;
 pub const SECRET_KEY: &str =
     "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk8ZYzV5dOI+ev3M5mp3uYi2EOgD2JU8qMDW+4HUU4IFg==";
 pub const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
-pub const FIREFOX_UA: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+pub const FIREFOX_UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 pub const STRONG_PASSWORD: &str = "quiet harbor lantern 42 violet";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,17 +207,15 @@ impl TestApp {
         let clock = Clock::default();
         let (port_tx, port_rx) = oneshot::channel();
         let port_tx = std::sync::Mutex::new(Some(port_tx));
-        let rocket = outcomes::rocket_with_clock(figment, clock.clone()).attach(AdHoc::on_liftoff(
-            "port",
-            move |r| {
+        let rocket =
+            outcomes::rocket_with_clock(figment, clock.clone()).attach(AdHoc::on_liftoff("port", move |r| {
                 let port = r.config().port;
                 Box::pin(async move {
                     if let Some(tx) = port_tx.lock().ok().and_then(|mut t| t.take()) {
                         let _ = tx.send(port);
                     }
                 })
-            },
-        ));
+            }));
         let ignited = rocket.ignite().await.expect("app ignites");
         let shutdown = ignited.shutdown();
         tokio::spawn(async move {
@@ -444,8 +441,7 @@ impl Browser {
     /// Puts a cookie into this browser's jar (copying a cookie from another browser).
     pub fn set_cookie(&self, name: &str, value: &str) {
         if let Ok(url) = self.base.parse::<reqwest::Url>() {
-            self.jar
-                .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+            self.jar.add_cookie_str(&format!("{name}={value}; Path=/"), &url);
         }
     }
 
@@ -489,11 +485,7 @@ pub async fn create_staff(
 }
 
 /// Creates a client through `/clients/new`; returns (id, user ID, password).
-pub async fn create_client(
-    staff: &Browser,
-    provider_id: Option<i32>,
-    phone: &str,
-) -> (i32, String, String) {
+pub async fn create_client(staff: &Browser, provider_id: Option<i32>, phone: &str) -> (i32, String, String) {
     let provider = provider_id.map(|i| i.to_string()).unwrap_or_default();
     let answer = staff
         .submit(
@@ -515,12 +507,8 @@ pub async fn create_client(
         "create client failed: {}",
         answer.body
     );
-    let login = answer
-        .element_text("client-user-id")
-        .expect("user ID shown");
-    let password = answer
-        .element_text("client-password")
-        .expect("password shown");
+    let login = answer.element_text("client-user-id").expect("user ID shown");
+    let password = answer.element_text("client-password").expect("password shown");
     let document = scraper::Html::parse_document(&answer.body);
     let selector = scraper::Selector::parse("a[href^='/clients/']").expect("selector");
     let id = document
@@ -566,4 +554,28 @@ pub fn form_errors(answer: &Answer) -> HashMap<String, String> {
             Some((id, e.text().collect::<String>()))
         })
         .collect()
+}
+
+/// Posts the whole Options form as the owner (all measures on, default thresholds).
+pub async fn save_options(
+    owner: &Browser,
+    staff_two_factor: bool,
+    client_two_factor: bool,
+    device_days: &str,
+    idle_minutes: &str,
+) -> Answer {
+    let flag = |on: bool| if on { "on" } else { "" };
+    let mut fields = vec![
+        ("staff_two_factor", flag(staff_two_factor)),
+        ("client_two_factor", flag(client_two_factor)),
+        ("device_days", device_days),
+        ("idle_minutes", idle_minutes),
+        ("reliable_change", "5"),
+        ("alliance_cutoff", "36"),
+        ("alliance_drop", "1"),
+    ];
+    for measure in ["ors", "cors", "srs", "csrs", "phq9", "gad7"] {
+        fields.push(("measures", measure));
+    }
+    owner.submit("/options", "/options", &fields).await
 }

@@ -66,11 +66,7 @@ async fn every_role_opens_exactly_its_pages(app: TestApp) {
             assert_eq!(answer.status.as_u16(), *status, "{role} GET {path}");
         }
         let anonymous = people.anonymous.get(path).await;
-        assert_eq!(
-            anonymous.status,
-            StatusCode::SEE_OTHER,
-            "anonymous GET {path}"
-        );
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "anonymous GET {path}");
         assert_eq!(anonymous.location(), Some("/login"), "anonymous GET {path}");
     }
 }
@@ -78,10 +74,7 @@ async fn every_role_opens_exactly_its_pages(app: TestApp) {
 async fn the_front_door_sends_each_role_home(app: TestApp) {
     let people = people(&app).await;
     assert_eq!(people.owner.get("/").await.location(), Some("/dashboard"));
-    assert_eq!(
-        people.provider.get("/").await.location(),
-        Some("/dashboard")
-    );
+    assert_eq!(people.provider.get("/").await.location(), Some("/dashboard"));
     assert_eq!(people.client.get("/").await.location(), Some("/my"));
     assert_eq!(people.anonymous.get("/").await.location(), Some("/login"));
 }
@@ -129,33 +122,21 @@ async fn providers_see_only_their_clients_and_supervisors_their_providers(app: T
     let provider = app.browser();
     provider.login("pat", STRONG_PASSWORD).await;
     assert_eq!(
-        provider
-            .get(&format!("/clients/{pats_client}"))
-            .await
-            .status,
+        provider.get(&format!("/clients/{pats_client}")).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        provider
-            .get(&format!("/clients/{quinns_client}"))
-            .await
-            .status,
+        provider.get(&format!("/clients/{quinns_client}")).await.status,
         StatusCode::NOT_FOUND
     );
     let supervisor = app.browser();
     supervisor.login("sue", STRONG_PASSWORD).await;
     assert_eq!(
-        supervisor
-            .get(&format!("/clients/{pats_client}"))
-            .await
-            .status,
+        supervisor.get(&format!("/clients/{pats_client}")).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        supervisor
-            .get(&format!("/clients/{quinns_client}"))
-            .await
-            .status,
+        supervisor.get(&format!("/clients/{quinns_client}")).await.status,
         StatusCode::NOT_FOUND
     );
 }

@@ -18,10 +18,7 @@ async fn signup_creates_an_account_whose_owner_can_sign_in(app: TestApp) {
         dashboard.body.contains("Harbor Counseling"),
         "header names the account"
     );
-    assert!(
-        dashboard.body.contains("Olivia Owner"),
-        "header names the user"
-    );
+    assert!(dashboard.body.contains("Olivia Owner"), "header names the user");
     assert!(
         dashboard.body.contains("action=\"/logout\""),
         "header has the sign-out form"
@@ -48,10 +45,7 @@ async fn signup_with_bad_input_answers_422_with_messages_and_saves_nothing(app: 
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let errors = form_errors(&answer);
     for field in ["full_name", "user_id", "password", "email", "phone"] {
-        assert!(
-            errors.contains_key(field),
-            "{field} has a message: {errors:?}"
-        );
+        assert!(errors.contains_key(field), "{field} has a message: {errors:?}");
     }
     assert!(answer.body.contains("Choose a plan."));
     assert!(
@@ -85,10 +79,7 @@ async fn a_weak_password_is_refused_with_the_reason(app: TestApp) {
         .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let message = form_errors(&answer).remove("password").unwrap_or_default();
-    assert!(
-        message.contains("too easy to guess"),
-        "reason shown: {message}"
-    );
+    assert!(message.contains("too easy to guess"), "reason shown: {message}");
     assert_eq!(count_rows(&app, "users").await, 0);
 }
 
@@ -144,9 +135,7 @@ async fn unknown_user_and_wrong_password_get_the_same_answer(app: TestApp) {
     app.signup("pro", "olivia", "").await;
     let browser = app.browser();
     let wrong = browser.login("olivia", "not the password at all").await;
-    let unknown = browser
-        .login("nobody-here", "not the password at all")
-        .await;
+    let unknown = browser.login("nobody-here", "not the password at all").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     let normalize = |body: &str, typed: &str| body.replace(typed, "USER");
@@ -180,11 +169,7 @@ async fn ten_failures_lock_the_user_id_for_fifteen_minutes(app: TestApp) {
     );
     app.clock.advance(15 * 60 + 1);
     let after = browser.login("olivia", STRONG_PASSWORD).await;
-    assert_eq!(
-        after.status,
-        StatusCode::SEE_OTHER,
-        "unlocked after 15 minutes"
-    );
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "unlocked after 15 minutes");
 }
 
 async fn sign_out_ends_the_session_on_the_server(app: TestApp) {
@@ -233,19 +218,22 @@ async fn options_bad_input_answers_422_and_saves_nothing(app: TestApp) {
                 ("client_two_factor", ""),
                 ("device_days", "401"),
                 ("idle_minutes", "4"),
+                ("reliable_change", "0"),
+                ("alliance_cutoff", "36"),
+                ("alliance_drop", "1"),
+                ("measures", "srs"),
             ],
         )
         .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let errors = form_errors(&answer);
     assert!(
-        errors.contains_key("device_days") && errors.contains_key("idle_minutes"),
+        ["device_days", "idle_minutes", "reliable_change", "measures"]
+            .iter()
+            .all(|f| errors.contains_key(*f)),
         "{errors:?}"
     );
-    assert!(
-        answer.body.contains("value=\"401\""),
-        "typed value survives"
-    );
+    assert!(answer.body.contains("value=\"401\""), "typed value survives");
     let page = owner.get("/options").await;
     assert!(
         !page
@@ -259,18 +247,7 @@ async fn options_bad_input_answers_422_and_saves_nothing(app: TestApp) {
 async fn the_idle_limit_follows_the_owners_setting(app: TestApp) {
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;
-    let answer = owner
-        .submit(
-            "/options",
-            "/options",
-            &[
-                ("staff_two_factor", ""),
-                ("client_two_factor", ""),
-                ("device_days", "30"),
-                ("idle_minutes", "5"),
-            ],
-        )
-        .await;
+    let answer = crate::common::save_options(&owner, false, false, "30", "5").await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     app.clock.advance(5 * 60 + 30);
     assert_eq!(

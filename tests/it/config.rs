@@ -45,11 +45,7 @@ async fn a_generated_secret_key_is_kept_private_in_the_data_directory() {
     let path = dir.path().join("secret_key");
     let first = std::fs::read_to_string(&path).expect("key written");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&path)
-        .expect("metadata")
-        .permissions()
-        .mode()
-        & 0o777;
+    let mode = std::fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert!(outcomes::rocket(figment).ignite().await.is_ok());
     assert_eq!(

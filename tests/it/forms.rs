@@ -2,9 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{
-    STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff, form_errors,
-};
+use crate::common::{STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff, form_errors};
 
 async fn staff_form_bad_input_answers_422_and_saves_nothing(app: TestApp) {
     let owner = app.signup("pro", "olivia", "").await;
@@ -47,10 +45,7 @@ async fn phone_numbers_are_stored_in_e164(app: TestApp) {
     owner.login("olivia", STRONG_PASSWORD).await;
     let id = create_staff(&owner, "provider", "pat", "(415) 555-2671", None).await;
     let page = owner.get(&format!("/staff/{id}")).await;
-    assert!(
-        page.body.contains("value=\"+14155552671\""),
-        "stored as E.164"
-    );
+    assert!(page.body.contains("value=\"+14155552671\""), "stored as E.164");
 }
 
 async fn updating_staff_keeps_the_password_when_blank(app: TestApp) {
@@ -88,13 +83,7 @@ async fn a_new_client_gets_credentials_that_work_once_shown(app: TestApp) {
     owner.login("olivia", STRONG_PASSWORD).await;
     let pat = create_staff(&owner, "provider", "pat", "", None).await;
     let (id, login, password) = create_client(&owner, Some(pat), "+1 415 555 2671").await;
-    assert!(
-        password
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .count()
-            >= 12
-    );
+    assert!(password.chars().filter(|c| c.is_ascii_alphanumeric()).count() >= 12);
     let client = app.browser();
     assert_eq!(
         client.login(&login, &password).await.status,
@@ -216,9 +205,7 @@ async fn changing_your_password_needs_the_current_one(app: TestApp) {
 async fn the_audit_log_records_sign_ins_and_changes(app: TestApp) {
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;
-    app.browser()
-        .login("olivia", "wrong password entirely")
-        .await;
+    app.browser().login("olivia", "wrong password entirely").await;
     create_staff(&owner, "provider", "pat", "", None).await;
     let page = owner.get("/audit").await;
     for action in [

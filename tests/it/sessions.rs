@@ -76,10 +76,7 @@ async fn twelve_hours_end_a_session_even_when_busy(app: TestApp) {
         assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK);
     }
     app.clock.advance(10 * 60);
-    assert_eq!(
-        browser.get("/dashboard").await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }
 
 async fn a_post_without_the_csrf_token_is_refused(app: TestApp) {
@@ -87,9 +84,7 @@ async fn a_post_without_the_csrf_token_is_refused(app: TestApp) {
     owner.login("olivia", STRONG_PASSWORD).await;
     let missing = owner.post("/logout", &[]).await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
-    let wrong = owner
-        .post("/logout", &[("csrf_token", "0123456789abcdef")])
-        .await;
+    let wrong = owner.post("/logout", &[("csrf_token", "0123456789abcdef")]).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert_eq!(
         owner.get("/dashboard").await.status,
@@ -98,10 +93,7 @@ async fn a_post_without_the_csrf_token_is_refused(app: TestApp) {
     );
     let anonymous = app.browser();
     let login = anonymous
-        .post(
-            "/login",
-            &[("user_id", "olivia"), ("password", STRONG_PASSWORD)],
-        )
+        .post("/login", &[("user_id", "olivia"), ("password", STRONG_PASSWORD)])
         .await;
     assert_eq!(
         login.status,
@@ -188,9 +180,7 @@ async fn under_https_cookies_are_secure_with_the_host_prefix_and_hsts_is_sent() 
         public_url: Some("https://outcomes.example".into()),
         extra: Vec::new(),
     };
-    let app = TestApp::spawn_with(Backend::Sqlite, options)
-        .await
-        .expect("app");
+    let app = TestApp::spawn_with(Backend::Sqlite, options).await.expect("app");
     let browser = app.browser();
     let page = browser.get("/login").await;
     let csrf_cookie = page

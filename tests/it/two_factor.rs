@@ -4,9 +4,7 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 
 use crate::common::fake_twilio::Behaviour;
-use crate::common::{
-    Browser, FIREFOX_UA, STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff,
-};
+use crate::common::{Browser, FIREFOX_UA, STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff};
 
 const PAT_PHONE: &str = "+14155552671";
 const SAM_PHONE: &str = "+14155552672";
@@ -21,19 +19,7 @@ async fn practice(app: &TestApp) -> (Browser, i32) {
 }
 
 async fn set_options(owner: &Browser, staff: bool, clients: bool) {
-    let flag = |on: bool| if on { "on" } else { "" };
-    let answer = owner
-        .submit(
-            "/options",
-            "/options",
-            &[
-                ("staff_two_factor", flag(staff)),
-                ("client_two_factor", flag(clients)),
-                ("device_days", "365"),
-                ("idle_minutes", "15"),
-            ],
-        )
-        .await;
+    let answer = crate::common::save_options(owner, staff, clients, "365", "15").await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
 }
 
@@ -68,10 +54,7 @@ async fn a_new_browser_needs_a_texted_code_and_is_then_registered(app: TestApp) 
     let browser = app.browser();
     password_then_code_page(&browser, "pat").await;
     let page = browser.get("/login/verify").await;
-    assert_eq!(
-        page.element_text("phone-hint").as_deref(),
-        Some("•••• •••• 2671")
-    );
+    assert_eq!(page.element_text("phone-hint").as_deref(), Some("•••• •••• 2671"));
     assert!(page.body.contains("autocomplete=\"one-time-code\""));
     let sent = app.twilio.messages();
     assert_eq!(sent.len(), 1);
@@ -152,10 +135,7 @@ async fn a_code_is_refused_after_ten_minutes(app: TestApp) {
         .post("/login/verify", &[("csrf_token", &csrf), ("code", &code)])
         .await;
     assert_ne!(answer.location(), Some("/"), "refused at 10 min + 1 s");
-    assert_eq!(
-        browser.get("/dashboard").await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }
 
 async fn a_used_code_or_another_users_code_never_works(app: TestApp) {
@@ -190,11 +170,7 @@ async fn a_used_code_or_another_users_code_never_works(app: TestApp) {
 
 fn wrong_code(right: &str) -> String {
     let first = right.as_bytes()[0];
-    let digit = if first == b'9' {
-        '0'
-    } else {
-        (first + 1) as char
-    };
+    let digit = if first == b'9' { '0' } else { (first + 1) as char };
     format!("{digit}{}", &right[1..])
 }
 
@@ -205,18 +181,11 @@ async fn the_sixth_try_fails_even_with_the_right_code(app: TestApp) {
     let code = app.twilio.last_code_to(PAT_PHONE).expect("code");
     for attempt in 1..=5 {
         let answer = enter_code(&browser, &wrong_code(&code)).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "try {attempt}"
-        );
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "try {attempt}");
     }
     let sixth = enter_code(&browser, &code).await;
     assert_eq!(sixth.status, StatusCode::GONE);
-    assert_eq!(
-        browser.get("/dashboard").await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }
 
 async fn fifty_concurrent_wrong_tries_accept_none_and_count_exactly(app: TestApp) {
@@ -239,10 +208,7 @@ async fn fifty_concurrent_wrong_tries_accept_none_and_count_exactly(app: TestApp
         }
     });
     let answers = join_all(tries).await;
-    assert!(
-        answers.iter().all(|a| a.location() != Some("/")),
-        "none accepted"
-    );
+    assert!(answers.iter().all(|a| a.location() != Some("/")), "none accepted");
     let db = app.db().await;
     use sea_orm::EntityTrait;
     let challenge = entities::challenge::Entity::find()
@@ -300,11 +266,7 @@ async fn send_a_new_code_replaces_the_old_one_with_cooldown_and_a_cap(app: TestA
     let too_soon = browser
         .post("/login/verify/resend", &[("csrf_token", &csrf)])
         .await;
-    assert_eq!(
-        too_soon.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "30 s cooldown"
-    );
+    assert_eq!(too_soon.status, StatusCode::TOO_MANY_REQUESTS, "30 s cooldown");
     assert_eq!(app.twilio.count(), 1, "no provider call when refused");
     app.clock.advance(31);
     let resent = browser
@@ -424,10 +386,7 @@ async fn codes_are_stored_only_as_keyed_hashes(app: TestApp) {
         .expect("challenge");
     assert_eq!(challenge.code_hash.len(), 64);
     assert!(!challenge.code_hash.contains(&code));
-    let audit = entities::audit_log::Entity::find()
-        .all(&db)
-        .await
-        .expect("audit");
+    let audit = entities::audit_log::Entity::find().all(&db).await.expect("audit");
     assert!(
         audit
             .iter()
@@ -487,12 +446,11 @@ async fn a_different_browser_family_is_a_theft_signal(app: TestApp) {
         .all(&audit)
         .await
         .expect("audit");
-    assert!(events.iter().any(|e| {
-        e.details
-            .clone()
-            .unwrap_or_default()
-            .contains("theft signal")
-    }));
+    assert!(
+        events
+            .iter()
+            .any(|e| { e.details.clone().unwrap_or_default().contains("theft signal") })
+    );
     // The original browser now needs a code too.
     let csrf = browser.csrf_from("/dashboard").await;
     browser.post("/logout", &[("csrf_token", &csrf)]).await;
@@ -608,10 +566,7 @@ async fn an_owner_revoking_a_staff_members_devices_asks_them_for_a_code(app: Tes
     sign_out(&browser).await;
     let csrf = owner.csrf_from(&format!("/staff/{pat}")).await;
     let answer = owner
-        .post(
-            &format!("/staff/{pat}/devices/revoke"),
-            &[("csrf_token", &csrf)],
-        )
+        .post(&format!("/staff/{pat}/devices/revoke"), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     password_then_code_page(&browser, "pat").await;
@@ -674,10 +629,7 @@ async fn deactivation_revokes_registrations(app: TestApp) {
     registered(&app).await;
     let csrf = owner.csrf_from(&format!("/staff/{pat}")).await;
     owner
-        .post(
-            &format!("/staff/{pat}/deactivate"),
-            &[("csrf_token", &csrf)],
-        )
+        .post(&format!("/staff/{pat}/deactivate"), &[("csrf_token", &csrf)])
         .await;
     let page = owner.get(&format!("/staff/{pat}")).await;
     assert!(page.body.contains("Revoked (deactivated)"));
@@ -686,16 +638,8 @@ async fn deactivation_revokes_registrations(app: TestApp) {
 async fn the_mobile_plan_always_asks_and_shows_the_switches_locked(app: TestApp) {
     let owner = app.signup("mobile", "olivia", "+1 415 555 2673").await;
     let first = owner.login("olivia", STRONG_PASSWORD).await;
-    assert_eq!(
-        first.location(),
-        Some("/login/verify"),
-        "owner needs a code"
-    );
-    enter_code(
-        &owner,
-        &app.twilio.last_code_to("+14155552673").expect("code"),
-    )
-    .await;
+    assert_eq!(first.location(), Some("/login/verify"), "owner needs a code");
+    enter_code(&owner, &app.twilio.last_code_to("+14155552673").expect("code")).await;
     let options = owner.get("/options").await;
     assert!(
         options
@@ -721,10 +665,7 @@ async fn on_pro_staff_without_a_phone_sign_in_with_the_password_and_are_listed(a
     let (owner, _) = practice(&app).await;
     create_staff(&owner, "provider", "nophone", "", None).await;
     assert_eq!(
-        app.browser()
-            .login("nophone", STRONG_PASSWORD)
-            .await
-            .location(),
+        app.browser().login("nophone", STRONG_PASSWORD).await.location(),
         Some("/")
     );
     let options = owner.get("/options").await;

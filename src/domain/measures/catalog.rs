@@ -11,8 +11,7 @@ const MILLER_DUNCAN_LICENCE: &str =
     "Electronic use requires a licence from the authors (www.scottdmiller.com).";
 const PFIZER: &str = "Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke \
      and colleagues, with an educational grant from Pfizer Inc.";
-const PFIZER_LICENCE: &str =
-    "No permission required to reproduce, translate, display or distribute.";
+const PFIZER_LICENCE: &str = "No permission required to reproduce, translate, display or distribute.";
 const TWO_WEEKS: &str =
     "Over the last 2 weeks, how often have you been bothered by any of the following problems?";
 const FREQUENCY: &[&str] = &[

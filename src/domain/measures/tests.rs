@@ -53,10 +53,7 @@ fn ors_cutoff_depends_on_age_and_cors_is_28() {
         measure(MeasureId::Cors).clinical_cutoff(AgeGroup::Child),
         Some(28.0)
     );
-    assert_eq!(
-        measure(MeasureId::Srs).clinical_cutoff(AgeGroup::Adult),
-        None
-    );
+    assert_eq!(measure(MeasureId::Srs).clinical_cutoff(AgeGroup::Adult), None);
 }
 
 #[test]
@@ -142,10 +139,7 @@ fn phq9_items_must_be_whole_numbers_from_0_to_3() {
     raw[8] = "4";
     let errors = errors_of(phq.parse_items(&raw));
     assert_eq!(fields(&errors), ["item3", "item9"]);
-    assert_eq!(
-        message(&errors),
-        "Question 3 must be a whole number from 0 to 3."
-    );
+    assert_eq!(message(&errors), "Question 3 must be a whole number from 0 to 3.");
 }
 
 #[test]
@@ -185,9 +179,6 @@ fn licensing_and_codes_are_attached_to_each_measure() {
             .licence
             .contains("No permission required")
     );
-    assert_eq!(
-        measure(MeasureId::Gad7).loinc.map(|l| l.total),
-        Some("70274-6")
-    );
+    assert_eq!(measure(MeasureId::Gad7).loinc.map(|l| l.total), Some("70274-6"));
     assert_eq!(measure(MeasureId::Srs).reliable_change, None);
 }

@@ -78,14 +78,8 @@ fn reliable_deterioration_from_intake_is_red() {
 #[test]
 fn youth_use_the_youth_trajectory() {
     // Youth intake 20 expects 23.6 at session 2, adults 23.1.
-    assert_eq!(
-        outcome_flag(&[20.0, 23.2], true, &DEFAULTS).flag,
-        Flag::Amber
-    );
-    assert_eq!(
-        outcome_flag(&[20.0, 23.2], false, &DEFAULTS).flag,
-        Flag::Green
-    );
+    assert_eq!(outcome_flag(&[20.0, 23.2], true, &DEFAULTS).flag, Flag::Amber);
+    assert_eq!(outcome_flag(&[20.0, 23.2], false, &DEFAULTS).flag, Flag::Green);
 }
 
 #[test]
@@ -126,10 +120,7 @@ fn an_alliance_falling_by_one_point_is_red() {
 
 #[test]
 fn flags_serialize_lowercase() {
-    assert_eq!(
-        serde_json::to_string(&Flag::Amber).ok(),
-        Some("\"amber\"".into())
-    );
+    assert_eq!(serde_json::to_string(&Flag::Amber).ok(), Some("\"amber\"".into()));
     assert_eq!(Flag::Grey.as_str(), "grey");
 }
 
@@ -213,11 +204,7 @@ fn an_ors_intake_above_32_is_excluded_without_a_trajectory() {
 
 #[test]
 fn four_alternating_swings_of_6_points_are_a_sawtooth() {
-    let s = summary(
-        MeasureId::Ors,
-        AgeGroup::Adult,
-        &[20.0, 26.0, 20.0, 26.0, 20.0],
-    );
+    let s = summary(MeasureId::Ors, AgeGroup::Adult, &[20.0, 26.0, 20.0, 26.0, 20.0]);
     assert!(s.sawtooth);
 }
 
