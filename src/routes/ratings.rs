@@ -14,7 +14,7 @@ use crate::services::audit::{self, Event};
 use crate::services::clients;
 use crate::services::outcomes::{self, Source, Submission};
 use crate::state::AppState;
-use crate::views::{FormState, Page};
+use crate::views::Page;
 
 const ITEM_FIELDS: [&str; 9] = [
     "item1", "item2", "item3", "item4", "item5", "item6", "item7", "item8", "item9",
@@ -65,8 +65,7 @@ async fn record(
             .map(|e| (e.field.to_string(), e.message))
             .collect::<HashMap<_, _>>(),
     };
-    let mut details = FormState::default();
-    details.values = crate::routes::clients::values_of(&client).values;
+    let details = crate::routes::clients::values_of(&client);
     let page = client_page(state, &actor, details, Some(&client), rating, form.echo()).await?;
     Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
 }
