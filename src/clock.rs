@@ -1,4 +1,5 @@
-//! The service's notion of "now", in Unix seconds; tests move it forward to cross expiry limits.
+//! Instruments tests can hold: the service's notion of "now" (Unix seconds, movable to cross
+//! expiry limits) and a count of SQL statements run.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,5 +18,21 @@ impl Clock {
     /// Moves this clock (and every app sharing it) forward.
     pub fn advance(&self, seconds: i64) {
         self.offset_seconds.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+/// Counts SQL statements (all connections of one app); tests compare it around a request.
+#[derive(Clone, Default)]
+pub struct QueryCounter {
+    count: Arc<AtomicI64>,
+}
+
+impl QueryCounter {
+    pub fn get(&self) -> i64 {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    pub fn increment(&self) {
+        self.count.fetch_add(1, Ordering::Relaxed);
     }
 }

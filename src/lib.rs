@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod mail;
@@ -24,7 +25,7 @@ use rocket::{Build, Request, Response, Rocket};
 use rocket_dyn_templates::Template;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
-pub use clock::Clock;
+pub use clock::{Clock, QueryCounter};
 use config::Settings;
 use state::AppState;
 
@@ -35,6 +36,11 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
 
 /// The app with a clock the caller can move (tests of expiry).
 pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
+    rocket_with_instruments(figment, clock, QueryCounter::default())
+}
+
+/// The app with a movable clock and a count of its SQL statements.
+pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCounter) -> Rocket<Build> {
     let prepared = config::prepare_figment(figment.clone());
     let figment = prepared.clone().unwrap_or(figment);
     rocket::custom(figment)
@@ -42,7 +48,7 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
             "Settings, database and migrations",
             move |rocket| async move {
                 match prepared {
-                    Ok(_) => match build_state(&rocket, clock).await {
+                    Ok(_) => match build_state(&rocket, clock, queries).await {
                         Ok(state) => Ok(rocket.manage(state)),
                         Err(message) => {
                             log::error!("cannot start: {message}");
@@ -63,10 +69,24 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
         .register("/", error::catchers())
 }
 
-async fn build_state(rocket: &Rocket<Build>, clock: Clock) -> Result<AppState, String> {
+/// `outcomes demo`: the same settings and database as the server, filled with synthetic data.
+pub async fn run_demo(figment: Figment, args: &[String]) -> Result<String, String> {
+    let options = demo::DemoOptions::parse(args)?;
+    let figment = config::prepare_figment(figment)?;
+    let settings = Settings::from_figment(&figment)?;
+    let db = connect(&settings).await?;
+    demo::run(&db, options).await
+}
+
+async fn build_state(
+    rocket: &Rocket<Build>,
+    clock: Clock,
+    queries: QueryCounter,
+) -> Result<AppState, String> {
     let settings = Settings::from_figment(rocket.figment())?;
     domain::phone::warm_up();
-    let db = connect(&settings).await?;
+    let mut db = connect(&settings).await?;
+    db.set_metric_callback(move |_| queries.increment());
     Migrator::up(&db, None)
         .await
         .map_err(|e| format!("database migrations failed: {e}"))?;

@@ -469,18 +469,8 @@ pub fn build_record(
     }
 }
 
-/// Recomputes the episode's summary row from its ratings.
-async fn refresh_summary(state: &AppState, client: &user::Model, episode_id: i32) -> Result<(), AppError> {
-    let settings = settings(&state.db, client.account_id).await?;
-    let Some(episode) = episode::Entity::find_by_id(episode_id).one(&state.db).await? else {
-        return Err(AppError::NotFound);
-    };
-    let ratings = rating::Entity::find()
-        .filter(rating::Column::EpisodeId.eq(episode_id))
-        .all(&state.db)
-        .await?;
-    let record = build_record(client, &settings, episode.clone(), ratings);
-    let mut row = episode.into_active_model();
+/// Copies what dashboards need from a record into its episode row.
+pub fn apply_summary(row: &mut episode::ActiveModel, record: &EpisodeRecord, now: i64) {
     row.outcome_count = Set(record.outcome.len() as i32);
     row.latest_session = Set(record.ratings.iter().map(|r| r.session).max().unwrap_or(0));
     row.intake = Set(record.outcome.first().map(|(_, t)| *t));
@@ -494,7 +484,22 @@ async fn refresh_summary(state: &AppState, client: &user::Model, episode_id: i32
     row.reliable_deterioration = Set(record.change.reliable_deterioration);
     row.clinically_significant = Set(record.change.clinically_significant);
     row.effect_size = Set(record.change.effect_size);
-    row.last_rated_at = Set(Some(state.now()));
+    row.last_rated_at = Set(Some(now));
+}
+
+/// Recomputes the episode's summary row from its ratings.
+async fn refresh_summary(state: &AppState, client: &user::Model, episode_id: i32) -> Result<(), AppError> {
+    let settings = settings(&state.db, client.account_id).await?;
+    let Some(episode) = episode::Entity::find_by_id(episode_id).one(&state.db).await? else {
+        return Err(AppError::NotFound);
+    };
+    let ratings = rating::Entity::find()
+        .filter(rating::Column::EpisodeId.eq(episode_id))
+        .all(&state.db)
+        .await?;
+    let record = build_record(client, &settings, episode.clone(), ratings);
+    let mut row = episode.into_active_model();
+    apply_summary(&mut row, &record, state.now());
     row.update(&state.db).await?;
     Ok(())
 }

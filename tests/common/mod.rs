@@ -152,6 +152,7 @@ pub struct TestApp {
     pub base: String,
     pub backend: Backend,
     pub clock: Clock,
+    pub queries: outcomes::QueryCounter,
     pub twilio: FakeTwilio,
     pub data_dir: PathBuf,
     pub db_url: String,
@@ -205,17 +206,19 @@ impl TestApp {
             figment = figment.merge((key, value));
         }
         let clock = Clock::default();
+        let queries = outcomes::QueryCounter::default();
         let (port_tx, port_rx) = oneshot::channel();
         let port_tx = std::sync::Mutex::new(Some(port_tx));
-        let rocket =
-            outcomes::rocket_with_clock(figment, clock.clone()).attach(AdHoc::on_liftoff("port", move |r| {
+        let rocket = outcomes::rocket_with_instruments(figment, clock.clone(), queries.clone()).attach(
+            AdHoc::on_liftoff("port", move |r| {
                 let port = r.config().port;
                 Box::pin(async move {
                     if let Some(tx) = port_tx.lock().ok().and_then(|mut t| t.take()) {
                         let _ = tx.send(port);
                     }
                 })
-            }));
+            }),
+        );
         let ignited = rocket.ignite().await.expect("app ignites");
         let shutdown = ignited.shutdown();
         tokio::spawn(async move {
@@ -226,6 +229,7 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             backend,
             clock,
+            queries,
             twilio,
             data_dir: dir.path().to_path_buf(),
             db_url: db.url.clone(),

@@ -8,5 +8,6 @@ mod accounts;
 mod config;
 mod forms;
 mod migrations;
+mod scale;
 mod sessions;
 mod two_factor;

@@ -1,0 +1,323 @@
+//! `outcomes demo --clients N`: fills the configured database with a realistic synthetic
+//! practice (staff, clients, episodes, about 20 ratings per client) for trying and measuring.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
+};
+
+use entities::{account, episode, rating, user};
+use migrations::{Migrator, MigratorTrait};
+
+use crate::auth::password::Hasher;
+use crate::domain::measures::{self, alliance_measure_for, outcome_measure_for};
+use crate::domain::{AgeGroup, NewPassword};
+use crate::services::outcomes::{OutcomeSettings, apply_summary, build_record};
+
+pub const DEMO_PASSWORD: &str = "demo practice password 2026";
+
+pub struct DemoOptions {
+    pub clients: usize,
+}
+
+impl DemoOptions {
+    /// `--clients N` (default 1000).
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut clients = 1000;
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--clients" => {
+                    clients = rest
+                        .next()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|n| (1..=1_000_000).contains(n))
+                        .ok_or("--clients takes a number from 1 to 1000000")?;
+                }
+                other => {
+                    return Err(format!(
+                        "unknown argument {other:?}; usage: outcomes demo --clients N"
+                    ));
+                }
+            }
+        }
+        Ok(Self { clients })
+    }
+}
+
+/// Roughly normal (sum of uniforms), clamped to a range.
+fn bell(rng: &mut impl Rng, mean: f64, spread: f64, low: f64, high: f64) -> f64 {
+    let sum: f64 = (0..4).map(|_| rng.random_range(-1.0..1.0)).sum();
+    (mean + sum / 2.0 * spread).clamp(low, high)
+}
+
+/// Four items (one decimal each) close to `total / 4`; the total is their sum.
+fn items_for(rng: &mut impl Rng, total: f64) -> Vec<f64> {
+    (0..4)
+        .map(|_| ((total / 4.0 + rng.random_range(-0.8..0.8)).clamp(0.0, 10.0) * 10.0).round() / 10.0)
+        .collect()
+}
+
+async fn insert_in_chunks<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
+where
+    A: ActiveModelTrait + Send,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(500).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk).exec(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String, String> {
+    let fail = |e: sea_orm::DbErr| e.to_string();
+    Migrator::up(db, None).await.map_err(fail)?;
+    let now = chrono::Utc::now().timestamp();
+    let tag = crate::auth::tokens::random_token::<3>();
+    let hasher = Hasher::new();
+    let hash = hasher
+        .hash(&NewPassword::from_generated(DEMO_PASSWORD.into()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let txn = db.begin().await.map_err(fail)?;
+    let practice = account::ActiveModel {
+        name: Set(format!("Demo Practice {tag}")),
+        plan: Set("pro".into()),
+        staff_two_factor: Set(false),
+        client_two_factor: Set(false),
+        device_days: Set(365),
+        idle_minutes: Set(15),
+        sms_daily_budget: Set(500),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(fail)?;
+    let person = |role: &str,
+                  login: String,
+                  name: String,
+                  supervisor: Option<i32>,
+                  provider: Option<i32>,
+                  age: Option<AgeGroup>| {
+        user::ActiveModel {
+            account_id: Set(practice.id),
+            role: Set(role.into()),
+            email: Set(Some(format!("{login}@demo.invalid"))),
+            full_name: Set(name),
+            login: Set(login),
+            password_hash: Set(hash.clone()),
+            supervisor_id: Set(supervisor),
+            provider_id: Set(provider),
+            age_group: Set(age.map(|a| a.as_str().to_string())),
+            active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            code_failures: Set(0),
+            ..Default::default()
+        }
+    };
+    let owner_login = format!("demo-owner-{tag}");
+    person(
+        "owner",
+        owner_login.clone(),
+        "Demo Owner".into(),
+        None,
+        None,
+        None,
+    )
+    .insert(&txn)
+    .await
+    .map_err(fail)?;
+    let supervisors = (options.clients / 1000).max(1);
+    let providers = (options.clients / 100).max(1);
+    let staff_ids = |role: &'static str| {
+        let txn = &txn;
+        async move {
+            user::Entity::find()
+                .select_only()
+                .column(user::Column::Id)
+                .filter(user::Column::AccountId.eq(practice.id))
+                .filter(user::Column::Role.eq(role))
+                .into_tuple::<i32>()
+                .all(txn)
+                .await
+        }
+    };
+    insert_in_chunks(
+        &txn,
+        (0..supervisors)
+            .map(|i| {
+                person(
+                    "supervisor",
+                    format!("demo-sup-{tag}-{i}"),
+                    format!("Supervisor {i}"),
+                    None,
+                    None,
+                    None,
+                )
+            })
+            .collect(),
+    )
+    .await
+    .map_err(fail)?;
+    let supervisor_ids = staff_ids("supervisor").await.map_err(fail)?;
+    insert_in_chunks(
+        &txn,
+        (0..providers)
+            .map(|i| {
+                let sup = supervisor_ids[i % supervisor_ids.len()];
+                person(
+                    "provider",
+                    format!("demo-pro-{tag}-{i}"),
+                    format!("Provider {i}"),
+                    Some(sup),
+                    None,
+                    None,
+                )
+            })
+            .collect(),
+    )
+    .await
+    .map_err(fail)?;
+    let provider_ids = staff_ids("provider").await.map_err(fail)?;
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let ages: Vec<AgeGroup> = (0..options.clients)
+        .map(|_| match rng.random_range(0..100) {
+            0..80 => AgeGroup::Adult,
+            80..92 => AgeGroup::Adolescent,
+            _ => AgeGroup::Child,
+        })
+        .collect();
+    insert_in_chunks(
+        &txn,
+        (0..options.clients)
+            .map(|i| {
+                let provider = provider_ids[i % provider_ids.len()];
+                person(
+                    "client",
+                    format!("demo-c-{tag}-{i}"),
+                    format!("Client {i:05}"),
+                    None,
+                    Some(provider),
+                    Some(ages[i]),
+                )
+            })
+            .collect(),
+    )
+    .await
+    .map_err(fail)?;
+    let clients: Vec<user::Model> = user::Entity::find()
+        .filter(user::Column::AccountId.eq(practice.id))
+        .filter(user::Column::Role.eq("client"))
+        .all(&txn)
+        .await
+        .map_err(fail)?;
+    // Ratings are made first so each episode can be written with its summary in one go.
+    let settings = OutcomeSettings::default();
+    let mut planned: Vec<(user::Model, Vec<rating::Model>)> = Vec::with_capacity(clients.len());
+    for client in clients {
+        let age = client
+            .age_group
+            .as_deref()
+            .and_then(AgeGroup::parse)
+            .unwrap_or(AgeGroup::Adult);
+        let outcome = outcome_measure_for(age);
+        let alliance = alliance_measure_for(age);
+        let sessions = rng.random_range(2..=18);
+        let intake = bell(&mut rng, 19.0, 12.0, 2.0, 38.0);
+        let gain = rng.random_range(-6.0..14.0);
+        let mut ratings = Vec::new();
+        for session in 1..=sessions {
+            let expected = intake + gain * (1.0 - (-(f64::from(session) - 1.0) / 3.0).exp());
+            let score = (expected + rng.random_range(-3.0..3.0)).clamp(0.0, 40.0);
+            let srs = bell(&mut rng, 37.5, 4.0, 20.0, 40.0);
+            for (id, total) in [(outcome, score), (alliance, srs)] {
+                let items = items_for(&mut rng, total);
+                ratings.push(rating::Model {
+                    id: 0,
+                    account_id: practice.id,
+                    client_id: client.id,
+                    episode_id: 0,
+                    session,
+                    measure: id.as_str().to_string(),
+                    total: measures::measure(id).total(&items),
+                    items: serde_json::to_string(&items).unwrap_or_default(),
+                    source: "clinician".into(),
+                    entered_by: client.provider_id.unwrap_or_default(),
+                    at: now - i64::from(sessions - session) * 7 * 86_400,
+                });
+            }
+        }
+        planned.push((client, ratings));
+    }
+    let episodes: Vec<episode::ActiveModel> = planned
+        .iter()
+        .map(|(client, ratings)| {
+            let blank = episode::Model {
+                id: 0,
+                account_id: practice.id,
+                client_id: client.id,
+                number: 1,
+                opened_at: now - 20 * 7 * 86_400,
+                closed_at: None,
+                outcome_count: 0,
+                latest_session: 0,
+                intake: None,
+                latest_outcome: None,
+                target: None,
+                latest_alliance: None,
+                outcome_flag: "grey".into(),
+                alliance_flag: "grey".into(),
+                included: false,
+                reliable_improvement: false,
+                reliable_deterioration: false,
+                clinically_significant: false,
+                effect_size: None,
+                last_rated_at: None,
+            };
+            let record = build_record(client, &settings, blank.clone(), ratings.clone());
+            let mut row: episode::ActiveModel = blank.into();
+            row.id = sea_orm::ActiveValue::NotSet;
+            apply_summary(&mut row, &record, now);
+            row
+        })
+        .collect();
+    insert_in_chunks(&txn, episodes).await.map_err(fail)?;
+    let episode_of: HashMap<i32, i32> = episode::Entity::find()
+        .select_only()
+        .column(episode::Column::ClientId)
+        .column(episode::Column::Id)
+        .filter(episode::Column::AccountId.eq(practice.id))
+        .into_tuple::<(i32, i32)>()
+        .all(&txn)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .collect();
+    let mut total_ratings = 0;
+    let rows: Vec<rating::ActiveModel> = planned
+        .into_iter()
+        .flat_map(|(client, ratings)| {
+            let episode_id = episode_of.get(&client.id).copied().unwrap_or_default();
+            ratings.into_iter().map(move |mut r| {
+                r.episode_id = episode_id;
+                let mut row: rating::ActiveModel = r.into();
+                row.id = sea_orm::ActiveValue::NotSet;
+                row
+            })
+        })
+        .inspect(|_| total_ratings += 1)
+        .collect();
+    insert_in_chunks(&txn, rows).await.map_err(fail)?;
+    txn.commit().await.map_err(fail)?;
+    Ok(format!(
+        "Demo practice \"Demo Practice {tag}\": {} clients, {providers} providers, {supervisors} supervisors, {total_ratings} ratings.\nSign in as {owner_login} (or demo-pro-{tag}-0, demo-sup-{tag}-0) with the password \"{DEMO_PASSWORD}\".",
+        options.clients
+    ))
+}
