@@ -66,7 +66,9 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
         .attach(SecurityHeaders)
         .mount("/", routes::routes())
         .mount("/static", FileServer::from(relative!("public")))
+        .mount("/api/v1", routes::api::routes())
         .register("/", error::catchers())
+        .register("/api", routes::api::api_catchers())
 }
 
 /// `outcomes demo`: the same settings and database as the server, filled with synthetic data.

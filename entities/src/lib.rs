@@ -1,6 +1,7 @@
 //! SeaORM entities for Outcomes: derives and relations only, no logic and no web framework.
 //! Times are Unix seconds.
 
+pub mod access_token;
 pub mod account;
 pub mod audit_log;
 pub mod challenge;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_foundation;
 mod m20261122_000002_create_two_factor;
 mod m20261122_000003_create_outcomes;
+mod m20261122_000004_create_access_tokens;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_foundation::Migration),
             Box::new(m20261122_000002_create_two_factor::Migration),
             Box::new(m20261122_000003_create_outcomes::Migration),
+            Box::new(m20261122_000004_create_access_tokens::Migration),
         ]
     }
 }

@@ -50,6 +50,33 @@ impl SignedIn {
     }
 }
 
+/// Anyone acting through the web or the API: services scope their queries by this person.
+pub trait Acting {
+    fn acting_user(&self) -> &user::Model;
+
+    fn acting_role(&self) -> Role {
+        Role::parse(&self.acting_user().role).unwrap_or(Role::Client)
+    }
+}
+
+impl Acting for SignedIn {
+    fn acting_user(&self) -> &user::Model {
+        &self.user
+    }
+}
+
+impl Acting for CurrentUser {
+    fn acting_user(&self) -> &user::Model {
+        &self.0.user
+    }
+}
+
+impl Acting for crate::auth::api::ApiUser {
+    fn acting_user(&self) -> &user::Model {
+        &self.user
+    }
+}
+
 /// Cached per request: `Err(())` means the database did not answer.
 struct Lookup(Result<Option<SignedIn>, ()>);
 
@@ -167,6 +194,12 @@ macro_rules! role_guard {
             type Target = SignedIn;
             fn deref(&self) -> &SignedIn {
                 &self.0.0
+            }
+        }
+
+        impl Acting for $name {
+            fn acting_user(&self) -> &user::Model {
+                &self.0.0.user
             }
         }
 

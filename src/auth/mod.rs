@@ -1,5 +1,6 @@
 //! Who is asking: passwords, sessions and their guards, CSRF, throttling, tokens.
 
+pub mod api;
 pub mod csrf;
 pub mod device;
 pub mod guards;

@@ -104,7 +104,8 @@ pub async fn delete(db: &impl ConnectionTrait, session_id: i32) -> Result<(), Ap
     Ok(())
 }
 
-/// Ends every session of a user (deactivation, password change), optionally keeping one.
+/// Ends every session of a user, web and API (deactivation, password change), optionally
+/// keeping one web session.
 pub async fn delete_all_for_user(
     db: &impl ConnectionTrait,
     user_id: i32,
@@ -114,6 +115,11 @@ pub async fn delete_all_for_user(
     if let Some(keep) = keep {
         query = query.filter(session::Column::Id.ne(keep));
     }
+    // The app's bearer tokens are sessions too.
+    entities::access_token::Entity::delete_many()
+        .filter(entities::access_token::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(query.exec(db).await?.rows_affected)
 }
 

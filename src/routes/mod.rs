@@ -1,6 +1,7 @@
 //! HTTP only: parse the request, call a service, render or redirect.
 
 mod account;
+pub mod api;
 mod audit;
 pub mod clients;
 mod dashboard;

@@ -9,21 +9,14 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::{ClientUser, SecureForm};
-use crate::domain::measures::{self, MeasureId, MeasureKind};
+use crate::domain::measures::MeasureId;
 use crate::error::AppError;
 use crate::routes::ratings::submission;
-use crate::services::outcomes::{self, Source};
+use crate::services::outcomes::{self, Pending, Source};
 use crate::state::AppState;
 use crate::views::Layout;
 use crate::views::Page;
 use crate::views::outcomes::{MeasureForm, OutcomeView, measure_form, outcome_view};
-
-#[derive(Serialize)]
-struct Pending {
-    id: &'static str,
-    name: &'static str,
-    optional: bool,
-}
 
 #[derive(Serialize)]
 struct MyPage {
@@ -33,51 +26,18 @@ struct MyPage {
     done: bool,
 }
 
-/// What the client should complete now: the outcome measure at the start of a session, the
-/// alliance measure after it; symptom measures are offered as optional.
 async fn pending(
     state: &AppState,
     client: &ClientUser,
 ) -> Result<(Vec<Pending>, Option<OutcomeView>), AppError> {
     let user = &client.user;
-    let settings = outcomes::settings(&state.db, user.account_id).await?;
-    let age = outcomes::age_of(user);
-    let record = outcomes::client_record(&state.db, user, &settings).await?;
-    let open = record.as_ref().filter(|r| r.episode.closed_at.is_none());
-    let latest = open.map_or(0, |r| r.ratings.iter().map(|x| x.session).max().unwrap_or(0));
-    let rated = |id: MeasureId| {
-        open.is_some_and(|r| {
-            r.ratings
-                .iter()
-                .any(|x| x.session == latest && x.measure == id.as_str())
-        })
-    };
-    let mut list = Vec::new();
-    for id in outcomes::measures_for(&settings, age) {
-        let m = measures::measure(id);
-        let (show, optional) = match m.kind {
-            MeasureKind::Outcome => (
-                latest == 0 || rated(outcomes::alliance_for(age)) || !rated(id),
-                false,
-            ),
-            MeasureKind::Alliance => (
-                latest > 0 && rated(outcomes::outcome_for(age)) && !rated(id),
-                false,
-            ),
-            MeasureKind::Symptom => (!rated(id), true),
-        };
-        if show {
-            list.push(Pending {
-                id: id.as_str(),
-                name: m.name,
-                optional,
-            });
-        }
-    }
+    let list = outcomes::pending_measures(&state.db, user).await?;
     let graph = if user.client_sees_graph {
+        let settings = outcomes::settings(&state.db, user.account_id).await?;
+        let record = outcomes::client_record(&state.db, user, &settings).await?;
         record
             .as_ref()
-            .map(|r| outcome_view("My progress by session", age, r))
+            .map(|r| outcome_view("My progress by session", outcomes::age_of(user), r))
     } else {
         None
     };

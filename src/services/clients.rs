@@ -8,7 +8,7 @@ use sea_orm::{
 
 use entities::user;
 
-use crate::auth::guards::SignedIn;
+use crate::auth::guards::{Acting, SignedIn};
 use crate::auth::{password, session};
 use crate::domain::{AgeGroup, Email, NewPassword, PersonName, PhoneNumber, Role};
 use crate::error::AppError;
@@ -33,33 +33,34 @@ pub struct Credentials {
 }
 
 /// The condition that limits a query on clients to the actor's caseload.
-async fn caseload(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Condition, AppError> {
+async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<Condition, AppError> {
+    let me = actor.acting_user();
     let base = Condition::all()
-        .add(user::Column::AccountId.eq(actor.account.id))
+        .add(user::Column::AccountId.eq(me.account_id))
         .add(user::Column::Role.eq(Role::Client.as_str()));
-    Ok(match actor.role() {
+    Ok(match actor.acting_role() {
         Role::Owner | Role::Admin => base,
         Role::Supervisor => {
             let providers: Vec<i32> = user::Entity::find()
                 .select_only()
                 .column(user::Column::Id)
-                .filter(user::Column::AccountId.eq(actor.account.id))
-                .filter(user::Column::SupervisorId.eq(actor.user.id))
+                .filter(user::Column::AccountId.eq(me.account_id))
+                .filter(user::Column::SupervisorId.eq(me.id))
                 .into_tuple()
                 .all(db)
                 .await?;
             base.add(
                 Condition::any()
-                    .add(user::Column::ProviderId.eq(actor.user.id))
+                    .add(user::Column::ProviderId.eq(me.id))
                     .add(user::Column::ProviderId.is_in(providers)),
             )
         }
-        Role::Provider => base.add(user::Column::ProviderId.eq(actor.user.id)),
+        Role::Provider => base.add(user::Column::ProviderId.eq(me.id)),
         Role::Client => base.add(user::Column::Id.eq(-1)),
     })
 }
 
-pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<user::Model>, AppError> {
+pub async fn list(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<Vec<user::Model>, AppError> {
     Ok(user::Entity::find()
         .filter(caseload(db, actor).await?)
         .order_by_asc(user::Column::LastName)
@@ -69,7 +70,7 @@ pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<use
 }
 
 /// One client of the actor's caseload; anyone else's is "not found".
-pub async fn find(db: &impl ConnectionTrait, actor: &SignedIn, id: i32) -> Result<user::Model, AppError> {
+pub async fn find(db: &impl ConnectionTrait, actor: &impl Acting, id: i32) -> Result<user::Model, AppError> {
     user::Entity::find_by_id(id)
         .filter(caseload(db, actor).await?)
         .one(db)

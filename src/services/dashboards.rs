@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use entities::{episode, safety_alert, user};
 
-use crate::auth::guards::SignedIn;
+use crate::auth::guards::Acting;
 use crate::error::AppError;
 use crate::services::clients;
 
@@ -37,7 +37,7 @@ fn flag_rank(flag: &str) -> u8 {
 }
 
 /// The actor's caseload with each client's latest score, change and flags; alerts and red first.
-pub async fn caseload(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<CaseloadRow>, AppError> {
+pub async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<Vec<CaseloadRow>, AppError> {
     let people: Vec<user::Model> = clients::list(db, actor)
         .await?
         .into_iter()

@@ -92,14 +92,6 @@ pub fn measures_for(settings: &OutcomeSettings, age: AgeGroup) -> Vec<MeasureId>
         .collect()
 }
 
-pub fn outcome_for(age: AgeGroup) -> MeasureId {
-    outcome_measure_for(age)
-}
-
-pub fn alliance_for(age: AgeGroup) -> MeasureId {
-    alliance_measure_for(age)
-}
-
 pub fn age_of(client: &user::Model) -> AgeGroup {
     client
         .age_group
@@ -690,4 +682,53 @@ pub fn client_json(client: &user::Model, record: Option<&EpisodeRecord>) -> Clie
             },
         }),
     }
+}
+
+/// A measure the client should complete now.
+#[derive(Debug, Serialize)]
+pub struct Pending {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Symptom measures are offered when the provider asks, not required each session.
+    pub optional: bool,
+}
+
+/// What the client should complete now: the outcome measure at the start of a session, the
+/// alliance measure after it; symptom measures are offered as optional.
+pub async fn pending_measures(
+    db: &impl ConnectionTrait,
+    client: &user::Model,
+) -> Result<Vec<Pending>, AppError> {
+    let settings = settings(db, client.account_id).await?;
+    let age = age_of(client);
+    let record = client_record(db, client, &settings).await?;
+    let open = record.as_ref().filter(|r| r.episode.closed_at.is_none());
+    let latest = open.map_or(0, |r| r.ratings.iter().map(|x| x.session).max().unwrap_or(0));
+    let rated = |id: MeasureId| {
+        open.is_some_and(|r| {
+            r.ratings
+                .iter()
+                .any(|x| x.session == latest && x.measure == id.as_str())
+        })
+    };
+    let mut list = Vec::new();
+    for id in measures_for(&settings, age) {
+        let m = measures::measure(id);
+        let (show, optional) = match m.kind {
+            MeasureKind::Outcome => (
+                latest == 0 || rated(alliance_measure_for(age)) || !rated(id),
+                false,
+            ),
+            MeasureKind::Alliance => (latest > 0 && rated(outcome_measure_for(age)) && !rated(id), false),
+            MeasureKind::Symptom => (!rated(id), true),
+        };
+        if show {
+            list.push(Pending {
+                id: id.as_str(),
+                name: m.name,
+                optional,
+            });
+        }
+    }
+    Ok(list)
 }
