@@ -86,18 +86,33 @@ fn figure(value: f64) -> String {
     text.strip_suffix(".0").map_or(text.clone(), str::to_string)
 }
 
-/// The outcome flag for the latest of `scores` (totals in session order, first = intake).
+/// The outcome flag for the latest of `scores` (totals in session order, first = intake), when
+/// the n-th score is at session n.
 pub fn outcome_flag(scores: &[f64], youth: bool, settings: &FlagSettings) -> FlagResult {
+    outcome_flag_at(
+        scores,
+        u32::try_from(scores.len()).unwrap_or(u32::MAX),
+        youth,
+        settings,
+    )
+}
+
+/// The outcome flag for the latest of `scores`, rated at session `latest_session` (sessions can
+/// be skipped, so E is the expectation at that session, not at the count of ratings).
+pub fn outcome_flag_at(
+    scores: &[f64],
+    latest_session: u32,
+    youth: bool,
+    settings: &FlagSettings,
+) -> FlagResult {
     let (Some(&intake), Some(&score)) = (scores.first(), scores.last()) else {
         return too_few_ratings();
     };
     if scores.len() < 2 {
         return too_few_ratings();
     }
-    let session = scores.len();
-    let expected = u32::try_from(session)
-        .ok()
-        .and_then(|n| EtrModels::PUBLISHED.expected_at(intake, youth, session, n));
+    let session = latest_session as usize;
+    let expected = EtrModels::PUBLISHED.expected_at(intake, youth, scores.len(), latest_session);
     let Some(expected) = expected else {
         return FlagResult::new(
             Flag::Grey,

@@ -272,7 +272,12 @@ async fn save(
     // Both halves of the page are saved together or not at all.
     let txn = state.db.begin().await?;
     options::save(&txn, state.now(), owner.user.id, &owner.account, input, meta.ip).await?;
+    let before = outcomes::settings(&txn, owner.account.id).await?;
     outcomes::save_settings(&txn, owner.account.id, &clinical).await?;
+    if before.flags != clinical.flags {
+        // Dashboards read stored flags: bring them in line with the new thresholds now.
+        outcomes::refresh_account_summaries(&txn, owner.account.id, &clinical, state.now()).await?;
+    }
     txn.commit().await?;
     Ok(Page::see_other("/options?saved=true"))
 }

@@ -25,6 +25,15 @@ pub struct CaseloadRow {
     pub outcome_flag: String,
     pub alliance_flag: String,
     pub safety_alert: bool,
+    /// The same numbers as people read them: one decimal, a sign on the change.
+    pub display: CaseloadDisplay,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseloadDisplay {
+    pub intake: String,
+    pub latest: String,
+    pub change: String,
 }
 
 fn flag_rank(flag: &str) -> u8 {
@@ -80,6 +89,14 @@ pub async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<
                 intake,
                 latest,
                 change: intake.zip(latest).map(|(i, l)| ((l - i) * 10.0).round() / 10.0),
+                display: CaseloadDisplay {
+                    intake: intake.map(|v| format!("{v:.1}")).unwrap_or_default(),
+                    latest: latest.map(|v| format!("{v:.1}")).unwrap_or_default(),
+                    change: intake
+                        .zip(latest)
+                        .map(|(i, l)| format!("{:+.1}", l - i))
+                        .unwrap_or_default(),
+                },
                 outcome_flag: e.map_or_else(|| "grey".to_string(), |e| e.outcome_flag.clone()),
                 alliance_flag: e.map_or_else(|| "grey".to_string(), |e| e.alliance_flag.clone()),
                 safety_alert: alerts.contains(&c.id),

@@ -119,15 +119,17 @@ async fn current_episode(
     now: i64,
     client: &user::Model,
 ) -> Result<episode::Model, AppError> {
-    if let Some(open) = open_episode(db, client.id).await? {
-        return Ok(open);
-    }
-    let last = episode::Entity::find()
+    // Read the newest episode once: if it is open, use it; if not, the next number is taken by
+    // a unique index, so two requests racing here cannot open two episodes.
+    let newest = episode::Entity::find()
         .filter(episode::Column::ClientId.eq(client.id))
         .order_by_desc(episode::Column::Number)
         .one(db)
-        .await?
-        .map_or(0, |e| e.number);
+        .await?;
+    if let Some(open) = newest.as_ref().filter(|e| e.closed_at.is_none()) {
+        return Ok(open.clone());
+    }
+    let last = newest.map_or(0, |e| e.number);
     let created = episode::ActiveModel {
         account_id: Set(client.account_id),
         client_id: Set(client.id),
@@ -340,7 +342,8 @@ pub async fn record(
                 break;
             }
             Err(error) => match AppError::from(error) {
-                AppError::Conflict if explicit => {
+                // Only an outcome measure moves on to the next session; anything else is a duplicate.
+                AppError::Conflict if explicit || measure.kind != MeasureKind::Outcome => {
                     return Err(AppError::Invalid(vec![FieldError::new(
                         "session",
                         format!(
@@ -448,7 +451,14 @@ pub fn build_record(
         .first()
         .and_then(|intake| crate::domain::etr::expected_path(*intake, youth, outcome_scores.len(), sessions));
     EpisodeRecord {
-        outcome_flag: scoring::outcome_flag(&outcome_scores, youth, &settings.flags),
+        outcome_flag: scoring::outcome_flag_at(
+            &outcome_scores,
+            outcome
+                .last()
+                .map_or(0, |(session, _)| u32::try_from(*session).unwrap_or(0)),
+            youth,
+            &settings.flags,
+        ),
         alliance_flag: scoring::alliance_flag(&alliance_scores, &settings.flags),
         change: scoring::change_summary(measures::measure(outcome_measure), age, &outcome_scores),
         episode,
@@ -731,4 +741,54 @@ pub async fn pending_measures(
         }
     }
     Ok(list)
+}
+
+/// Recomputes every open episode's summary of an account (after its flag thresholds change),
+/// a chunk of episodes at a time, so the dashboards agree with the client pages.
+pub async fn refresh_account_summaries(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    settings: &OutcomeSettings,
+    now: i64,
+) -> Result<(), AppError> {
+    let open = episode::Entity::find()
+        .filter(episode::Column::AccountId.eq(account_id))
+        .filter(episode::Column::ClosedAt.is_null())
+        .all(db)
+        .await?;
+    for chunk in open.chunks(500) {
+        let episode_ids: Vec<i32> = chunk.iter().map(|e| e.id).collect();
+        let client_ids: Vec<i32> = chunk.iter().map(|e| e.client_id).collect();
+        let clients: std::collections::HashMap<i32, user::Model> = user::Entity::find()
+            .filter(user::Column::Id.is_in(client_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let mut ratings: std::collections::HashMap<i32, Vec<rating::Model>> =
+            std::collections::HashMap::new();
+        for r in rating::Entity::find()
+            .filter(rating::Column::EpisodeId.is_in(episode_ids))
+            .all(db)
+            .await?
+        {
+            ratings.entry(r.episode_id).or_default().push(r);
+        }
+        for episode in chunk {
+            let Some(client) = clients.get(&episode.client_id) else {
+                continue;
+            };
+            let record = build_record(
+                client,
+                settings,
+                episode.clone(),
+                ratings.remove(&episode.id).unwrap_or_default(),
+            );
+            let mut row = episode.clone().into_active_model();
+            apply_summary(&mut row, &record, episode.last_rated_at.unwrap_or(now));
+            row.update(db).await?;
+        }
+    }
+    Ok(())
 }

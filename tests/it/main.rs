@@ -5,9 +5,11 @@ mod common;
 
 mod access;
 mod accounts;
+mod api;
 mod config;
 mod forms;
 mod migrations;
+mod outcomes;
 mod scale;
 mod sessions;
 mod two_factor;
