@@ -34,32 +34,23 @@ struct DashboardPage {
     caseload: Vec<CaseloadRow>,
     groups: Vec<ProviderGroup>,
     figures: Option<AccountFigures>,
-    more_flagged: usize,
+    more_flagged: u64,
 }
 
 /// Owners and admins see at most this many flagged clients here; `/clients` lists everyone.
-const ATTENTION_LIMIT: usize = 100;
+const ATTENTION_LIMIT: u64 = 100;
 
 #[get("/dashboard")]
 async fn dashboard(state: &State<AppState>, actor: StaffUser) -> Result<Template, AppError> {
-    let rows = dashboards::caseload(&state.db, &actor).await?;
     let role = actor.role();
     let (caseload, groups, figures, more_flagged) = match role {
         Role::Owner | Role::Admin => {
-            let flagged: Vec<CaseloadRow> = rows
-                .into_iter()
-                .filter(|r| r.safety_alert || r.outcome_flag == "red" || r.outcome_flag == "amber")
-                .collect();
-            let more = flagged.len().saturating_sub(ATTENTION_LIMIT);
+            let (flagged, more) = dashboards::attention(&state.db, actor.account.id, ATTENTION_LIMIT).await?;
             let figures = dashboards::account_figures(&state.db, actor.account.id).await?;
-            (
-                flagged.into_iter().take(ATTENTION_LIMIT).collect(),
-                Vec::new(),
-                Some(figures),
-                more,
-            )
+            (flagged, Vec::new(), Some(figures), more)
         }
         Role::Supervisor => {
+            let rows = dashboards::caseload(&state.db, &actor).await?;
             let names: BTreeMap<i32, String> = user::Entity::find()
                 .filter(user::Column::AccountId.eq(actor.account.id))
                 .filter(user::Column::Role.ne(Role::Client.as_str()))
@@ -92,7 +83,12 @@ async fn dashboard(state: &State<AppState>, actor: StaffUser) -> Result<Template
                 .collect();
             (Vec::new(), groups, None, 0)
         }
-        _ => (rows, Vec::new(), None, 0),
+        _ => (
+            dashboards::caseload(&state.db, &actor).await?,
+            Vec::new(),
+            None,
+            0,
+        ),
     };
     Ok(Template::render(
         "dashboard",

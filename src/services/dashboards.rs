@@ -3,7 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 
 use entities::{episode, safety_alert, user};
@@ -52,6 +55,54 @@ pub async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<
         .into_iter()
         .filter(|c| c.active)
         .collect();
+    rows_for(db, people).await
+}
+
+/// Owners and admins: the clients needing attention (safety alerts, then red, then amber), at
+/// most `limit`, and how many more there are. Reads only the flagged episodes.
+pub async fn attention(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    limit: u64,
+) -> Result<(Vec<CaseloadRow>, u64), AppError> {
+    let alerted: Vec<i32> = safety_alert::Entity::find()
+        .select_only()
+        .column(safety_alert::Column::ClientId)
+        .filter(safety_alert::Column::AccountId.eq(account_id))
+        .filter(safety_alert::Column::AcknowledgedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let flagged = episode::Entity::find()
+        .filter(episode::Column::AccountId.eq(account_id))
+        .filter(episode::Column::ClosedAt.is_null())
+        .filter(episode::Column::OutcomeFlag.is_in(["red", "amber"]));
+    let total = flagged.clone().count(db).await?;
+    // "red" sorts after "amber": descending puts red first.
+    let shown: Vec<i32> = flagged
+        .select_only()
+        .column(episode::Column::ClientId)
+        .order_by_desc(episode::Column::OutcomeFlag)
+        .order_by_asc(episode::Column::ClientId)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut ids: Vec<i32> = alerted.clone();
+    ids.extend(shown.iter().copied().filter(|id| !alerted.contains(id)));
+    ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let people = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.clone()))
+        .filter(user::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    let more = (total + alerted.iter().filter(|id| !shown.contains(id)).count() as u64)
+        .saturating_sub(ids.len() as u64);
+    Ok((rows_for(db, people).await?, more))
+}
+
+/// Caseload rows for these clients: their open episode's summary and any open safety alert.
+async fn rows_for(db: &impl ConnectionTrait, people: Vec<user::Model>) -> Result<Vec<CaseloadRow>, AppError> {
     let ids: Vec<i32> = people.iter().map(|c| c.id).collect();
     let mut episodes: HashMap<i32, episode::Model> = HashMap::new();
     let mut alerts: HashSet<i32> = HashSet::new();
@@ -136,75 +187,82 @@ pub struct AccountFigures {
     pub open_safety_alerts: u64,
 }
 
-type SummaryTuple = (
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    String,
-    bool,
-    bool,
-    bool,
-    bool,
-);
-
+/// Account-wide figures from SQL aggregates over the open episodes' summaries: a fixed number of
+/// statements, and no rows brought back, whatever the size of the practice.
 pub async fn account_figures(db: &impl ConnectionTrait, account_id: i32) -> Result<AccountFigures, AppError> {
-    let rows: Vec<SummaryTuple> = episode::Entity::find()
-        .select_only()
-        .column(episode::Column::Intake)
-        .column(episode::Column::LatestOutcome)
-        .column(episode::Column::EffectSize)
-        .column(episode::Column::OutcomeFlag)
-        .column(episode::Column::Included)
-        .column(episode::Column::ReliableImprovement)
-        .column(episode::Column::ReliableDeterioration)
-        .column(episode::Column::ClinicallySignificant)
-        .filter(episode::Column::AccountId.eq(account_id))
-        .filter(episode::Column::ClosedAt.is_null())
-        .into_tuple()
-        .all(db)
-        .await?;
-    let active_clients: Vec<i32> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
+    let open = || {
+        episode::Entity::find()
+            .filter(episode::Column::AccountId.eq(account_id))
+            .filter(episode::Column::ClosedAt.is_null())
+    };
+    let included = || open().filter(episode::Column::Included.eq(true));
+    let active_clients = user::Entity::find()
         .filter(user::Column::AccountId.eq(account_id))
         .filter(user::Column::Role.eq("client"))
         .filter(user::Column::Active.eq(true))
-        .into_tuple()
-        .all(db)
+        .count(db)
         .await?;
-    let alerts: Vec<i32> = safety_alert::Entity::find()
+    let in_statistics = included().count(db).await?;
+    let averages: Option<(Option<f64>, Option<f64>, Option<f64>)> = included()
         .select_only()
-        .column(safety_alert::Column::Id)
+        .column_as(
+            Expr::expr(Func::avg(Expr::col(episode::Column::Intake))),
+            "intake",
+        )
+        .column_as(
+            Expr::expr(Func::avg(
+                Expr::col(episode::Column::LatestOutcome).sub(Expr::col(episode::Column::Intake)),
+            )),
+            "change",
+        )
+        .column_as(
+            Expr::expr(Func::avg(Expr::col(episode::Column::EffectSize))),
+            "effect",
+        )
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (average_intake, average_change, effect_size) = averages.unwrap_or((None, None, None));
+    let flagged = included()
+        .filter(episode::Column::OutcomeFlag.ne("grey"))
+        .count(db)
+        .await?;
+    let green = included()
+        .filter(episode::Column::OutcomeFlag.eq("green"))
+        .count(db)
+        .await?;
+    let improved = included()
+        .filter(episode::Column::ReliableImprovement.eq(true))
+        .count(db)
+        .await?;
+    let deteriorated = included()
+        .filter(episode::Column::ReliableDeterioration.eq(true))
+        .count(db)
+        .await?;
+    let significant = included()
+        .filter(episode::Column::ClinicallySignificant.eq(true))
+        .count(db)
+        .await?;
+    let open_safety_alerts = safety_alert::Entity::find()
         .filter(safety_alert::Column::AccountId.eq(account_id))
         .filter(safety_alert::Column::AcknowledgedAt.is_null())
-        .into_tuple()
-        .all(db)
+        .count(db)
         .await?;
-    let included: Vec<&SummaryTuple> = rows.iter().filter(|r| r.4).collect();
-    let n = included.len() as f64;
-    let mean =
-        |values: Vec<f64>| (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
-    let percent = |count: usize| (n > 0.0).then(|| 100.0 * count as f64 / n);
-    let round1 = |v: Option<f64>| v.map(|v| (v * 10.0).round() / 10.0);
-    let round2 = |v: Option<f64>| v.map(|v| (v * 100.0).round() / 100.0);
-    let flagged: Vec<&&SummaryTuple> = included.iter().filter(|r| r.3 != "grey").collect();
+    let percent = |part: u64, whole: u64| (whole > 0).then(|| round1(100.0 * part as f64 / whole as f64));
     Ok(AccountFigures {
-        active_clients: active_clients.len() as u64,
-        episodes_in_statistics: included.len() as u64,
-        average_intake: round1(mean(included.iter().filter_map(|r| r.0).collect())),
-        average_change: round1(mean(
-            included
-                .iter()
-                .filter_map(|r| r.0.zip(r.1).map(|(i, l)| l - i))
-                .collect(),
-        )),
-        effect_size: round2(mean(included.iter().filter_map(|r| r.2).collect())),
-        on_track_percent: round1((!flagged.is_empty()).then(|| {
-            100.0 * flagged.iter().filter(|r| r.3 == "green").count() as f64 / flagged.len() as f64
-        })),
-        reliable_improvement_percent: round1(percent(included.iter().filter(|r| r.5).count())),
-        reliable_deterioration_percent: round1(percent(included.iter().filter(|r| r.6).count())),
-        clinically_significant_percent: round1(percent(included.iter().filter(|r| r.7).count())),
-        open_safety_alerts: alerts.len() as u64,
+        active_clients,
+        episodes_in_statistics: in_statistics,
+        average_intake: average_intake.map(round1),
+        average_change: average_change.map(round1),
+        effect_size: effect_size.map(|v| (v * 100.0).round() / 100.0),
+        on_track_percent: percent(green, flagged),
+        reliable_improvement_percent: percent(improved, in_statistics),
+        reliable_deterioration_percent: percent(deteriorated, in_statistics),
+        clinically_significant_percent: percent(significant, in_statistics),
+        open_safety_alerts,
     })
+}
+
+fn round1(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
 }
