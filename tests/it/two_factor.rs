@@ -79,9 +79,15 @@ async fn a_new_browser_needs_a_texted_code_and_is_then_registered(app: TestApp) 
             "Outcomes security code: {code}. It expires in 10 minutes. Do not share it.\n\n@127.0.0.1:8000 #{code}"
         )
     );
+    let pending_token = browser.cookie("outcomes_session");
     let answer = enter_code(&browser, &code).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.location(), Some("/"));
+    assert_ne!(
+        browser.cookie("outcomes_session"),
+        pending_token,
+        "a new session token after the code step"
+    );
     let device_cookie = answer
         .set_cookies()
         .into_iter()
@@ -739,7 +745,26 @@ async fn twilio_errors_give_a_clear_message_and_a_retry(app: TestApp) {
     assert_eq!(enter_code(&browser, &code).await.location(), Some("/"));
 }
 
+async fn the_eleventh_code_in_a_day_is_refused(app: TestApp) {
+    practice(&app).await;
+    for round in 0..2 {
+        for _ in 0..5 {
+            password_then_code_page(&app.browser(), "pat").await;
+        }
+        if round == 0 {
+            app.clock.advance(3601);
+        }
+    }
+    assert_eq!(app.twilio.count(), 10);
+    app.clock.advance(3601);
+    let refused = app.browser().login("pat", STRONG_PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.body.contains("today"), "{}", refused.body);
+    assert_eq!(app.twilio.count(), 10, "no provider call");
+}
+
 crate::db_tests!(
+    the_eleventh_code_in_a_day_is_refused,
     a_new_browser_needs_a_texted_code_and_is_then_registered,
     a_registered_browser_needs_only_the_password_next_time,
     the_pending_state_opens_nothing_else,
@@ -767,3 +792,20 @@ crate::db_tests!(
     clients_need_a_code_only_when_client_two_factor_is_on,
     twilio_errors_give_a_clear_message_and_a_retry,
 );
+
+/// Twilio slower than the 10 s limit: the person gets a clear message and can retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twilio_call_slower_than_ten_seconds_gives_up_with_a_message() {
+    let app = TestApp::spawn(crate::common::Backend::Sqlite).await.expect("app");
+    practice(&app).await;
+    app.twilio
+        .behave(Behaviour::Delay(std::time::Duration::from_secs(11)));
+    let browser = app.browser();
+    password_then_code_page(&browser, "pat").await;
+    let page = browser.get("/login/verify").await;
+    assert!(
+        page.element_text("verify-error")
+            .unwrap_or_default()
+            .contains("could not send the text just now")
+    );
+}
