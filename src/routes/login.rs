@@ -214,6 +214,17 @@ async fn send_first_code(
     })
 }
 
+/// The challenge a pending sign-in waits on (none: start again from the password).
+async fn pending_challenge(
+    state: &AppState,
+    pending: &SignedIn,
+) -> Result<Option<entities::challenge::Model>, AppError> {
+    match pending.session.challenge_id {
+        Some(id) => two_factor::find_challenge(state, id).await,
+        None => Ok(None),
+    }
+}
+
 #[derive(Serialize)]
 struct VerifyPage {
     csrf_token: String,
@@ -256,10 +267,7 @@ async fn verify(
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let PendingLogin(pending) = pending;
-    let Some(challenge) = (match pending.session.challenge_id {
-        Some(id) => two_factor::find_challenge(state, id).await?,
-        None => None,
-    }) else {
+    let Some(challenge) = pending_challenge(state, &pending).await? else {
         return Ok(Page::see_other("/login"));
     };
     let https = state.settings.https();
@@ -326,10 +334,7 @@ async fn verify(
 #[post("/login/verify/resend", data = "<_form>")]
 async fn resend(state: &State<AppState>, pending: PendingLogin, _form: SecureForm) -> Result<Page, AppError> {
     let PendingLogin(pending) = pending;
-    let Some(challenge) = (match pending.session.challenge_id {
-        Some(id) => two_factor::find_challenge(state, id).await?,
-        None => None,
-    }) else {
+    let Some(challenge) = pending_challenge(state, &pending).await? else {
         return Ok(Page::see_other("/login"));
     };
     match two_factor::resend(state, &challenge, &pending.user, &pending.account).await {
