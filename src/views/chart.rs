@@ -204,11 +204,14 @@ pub fn render_svg(input: &ChartInput<'_>) -> String {
 
     // Legend entries, a sample stroke and a name, for every series actually drawn.
     let mut legend: Vec<(String, String)> = Vec::new();
+    // Reference labels go on top of the data, with a white halo, so lines never hide them.
+    let mut labels = String::new();
+    let halo = " paint-order=\"stroke\" stroke=\"#ffffff\" stroke-width=\"3\"";
     if let Some(c) = input.cutoff.filter(|v| v.is_finite()) {
         let y = Scale::y(c);
         let attrs = format!("stroke=\"{CUTOFF_COLOUR}\" stroke-width=\"1.5\"");
         s += &line(LEFT, y, right, y, &attrs);
-        s += &text(LEFT + 4.0, y - 4.0, "", &format!("Cut-off {}", d1(c)));
+        labels += &text(LEFT + 4.0, y - 4.0, halo, &format!("Cut-off {}", d1(c)));
         legend.push((attrs, "Cut-off".into()));
     }
     // The target is one number, not a path: a short mark at the right keeps it off the data.
@@ -216,7 +219,12 @@ pub fn render_svg(input: &ChartInput<'_>) -> String {
         let y = Scale::y(t);
         let attrs = format!("stroke=\"{EXPECTED_COLOUR}\" stroke-width=\"3\" stroke-dasharray=\"2 3\"");
         s += &line(right - 48.0, y, right, y, &attrs);
-        s += &text(right - 2.0, y - 6.0, end, &format!("Target {}", d1(t)));
+        labels += &text(
+            right - 2.0,
+            y - 6.0,
+            &format!("{end}{halo}"),
+            &format!("Target {}", d1(t)),
+        );
         legend.push((attrs, "Target".into()));
     }
     // The flag is named in words too, so colour is never the only signal (WCAG 1.4.1).
@@ -251,6 +259,7 @@ pub fn render_svg(input: &ChartInput<'_>) -> String {
         }
         legend.push((attrs, name.to_string()));
     }
+    s += &labels;
     if outcome.is_empty() && alliance.is_empty() {
         let attrs = format!("{middle} font-size=\"16\" fill=\"{AXIS_COLOUR}\"");
         s += &text(mid, TOP + PLOT_H / 2.0, &attrs, "No ratings yet");
