@@ -17,6 +17,7 @@ struct RawSettings {
     twilio_api_base: Option<String>,
     twilio_account_sid: Option<String>,
     twilio_auth_token: Option<String>,
+    #[serde(deserialize_with = "text_or_number")]
     twilio_from: Option<String>,
     twilio_messaging_service_sid: Option<String>,
     smtp_url: Option<String>,
@@ -24,6 +25,24 @@ struct RawSettings {
     secret_key: Option<String>,
     data_dir: Option<String>,
     phone_region: Option<String>,
+}
+
+/// A phone number given without quotes (`ROCKET_TWILIO_FROM=+15005550006`) arrives as a number.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Whole(i64),
+        Unsigned(u64),
+    }
+    Ok(
+        Option::<TextOrNumber>::deserialize(deserializer)?.map(|v| match v {
+            TextOrNumber::Text(t) => t,
+            TextOrNumber::Whole(n) => format!("+{n}"),
+            TextOrNumber::Unsigned(n) => format!("+{n}"),
+        }),
+    )
 }
 
 /// A configured secret: never printed by `Debug`.

@@ -108,8 +108,9 @@ impl<'r> FromData<'r> for SecureForm {
     type Error = ();
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        // Anything but a form body cannot carry the token: the same 403 as a missing token.
         if !request.content_type().is_some_and(|c| c.is_form()) {
-            return Outcome::Error((Status::UnsupportedMediaType, ()));
+            return Outcome::Error((Status::Forbidden, ()));
         }
         let limit = request.limits().get("form").unwrap_or(64.kibibytes());
         let body = match data.open(limit).into_bytes().await {

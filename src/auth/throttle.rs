@@ -28,20 +28,24 @@ fn too_many(retry_after: i64) -> AppError {
 
 /// Refuses the attempt before any password is checked when a limit is reached.
 pub async fn check(db: &impl ConnectionTrait, login: &str, ip: &str, now: i64) -> Result<(), AppError> {
+    // The ten newest failures: if they fall within 15 minutes, the user ID is locked for
+    // 15 minutes from the tenth (the newest), however old the first one is.
     let recent: Vec<i64> = login_failure::Entity::find()
         .select_only()
         .column(login_failure::Column::At)
         .filter(login_failure::Column::Login.eq(login))
-        .filter(login_failure::Column::At.gt(now - USER_WINDOW))
+        .filter(login_failure::Column::At.gt(now - 2 * USER_WINDOW))
         .order_by_desc(login_failure::Column::At)
         .limit(USER_LIMIT)
         .into_tuple()
         .all(db)
         .await?;
-    if recent.len() as u64 >= USER_LIMIT {
-        // Locked until the oldest of the last ten leaves the window.
-        let oldest = recent.last().copied().unwrap_or(now);
-        return Err(too_many(oldest + USER_WINDOW - now));
+    if let (Some(&newest), Some(&oldest)) = (recent.first(), recent.last())
+        && recent.len() as u64 >= USER_LIMIT
+        && newest - oldest <= USER_WINDOW
+        && now < newest + USER_WINDOW
+    {
+        return Err(too_many(newest + USER_WINDOW - now));
     }
     let from_ip = login_failure::Entity::find()
         .filter(login_failure::Column::Ip.eq(ip))

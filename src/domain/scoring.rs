@@ -219,6 +219,17 @@ pub struct ChangeSummary {
 
 /// Change over an episode from its totals in session order.
 pub fn change_summary(measure: &Measure, age: AgeGroup, scores: &[f64]) -> ChangeSummary {
+    change_summary_with(measure, age, scores, measure.reliable_change)
+}
+
+/// As `change_summary`, with the account's reliable-change value for the ORS family (the same
+/// one its flags use).
+pub fn change_summary_with(
+    measure: &Measure,
+    age: AgeGroup,
+    scores: &[f64],
+    reliable_change: Option<f64>,
+) -> ChangeSummary {
     let first = scores.first().copied().unwrap_or(0.0);
     let last = scores.last().copied().unwrap_or(0.0);
     let rated_twice = scores.len() >= 2;
@@ -230,11 +241,7 @@ pub fn change_summary(measure: &Measure, age: AgeGroup, scores: &[f64]) -> Chang
     } else {
         tenths(first) - tenths(last)
     };
-    let reliable = |amount: i64| {
-        measure
-            .reliable_change
-            .is_some_and(|r| rated_twice && amount >= tenths(r))
-    };
+    let reliable = |amount: i64| reliable_change.is_some_and(|r| rated_twice && amount >= tenths(r));
     let reliable_improvement = reliable(improvement);
     let reliable_deterioration = reliable(-improvement);
 

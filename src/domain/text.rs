@@ -27,7 +27,13 @@ impl LoginId {
 
     /// The form a login attempt is looked up and throttled by (never fails).
     pub fn normalize(raw: &str) -> String {
-        raw.trim().to_lowercase().chars().take(200).collect()
+        // Control characters (a NUL breaks PostgreSQL text) can never be in a user ID.
+        raw.trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect()
     }
 
     pub fn from_trusted(value: String) -> Self {

@@ -16,6 +16,7 @@ use crate::auth::api::{self, ApiUser};
 use crate::auth::device::{self, Agent, DeviceCheck, DeviceToken, KIND_APP, NewRegistration};
 use crate::auth::guards::{Acting, RequestMeta};
 use crate::domain::Role;
+use crate::domain::measures::MeasureId;
 use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
@@ -133,6 +134,7 @@ async fn signed_in(
     user: &user::Model,
     factors: &str,
     device_token: Option<String>,
+    ip: Option<String>,
 ) -> ApiResult<(Status, Json<Value>)> {
     let (token, expires_in) = api::issue(&state.db, state.now(), user, factors).await?;
     audit::record(
@@ -142,6 +144,7 @@ async fn signed_in(
             .account(user.account_id)
             .actor(user.id)
             .subject(format!("user {}", user.id))
+            .ip(ip)
             .details(format!("factors {factors} (mobile app)")),
     )
     .await?;
@@ -194,7 +197,7 @@ async fn login_route(
         ));
     };
     match two_factor::requirement(&account, &user) {
-        Requirement::NotRequired => signed_in(state, &user, "password", None).await,
+        Requirement::NotRequired => signed_in(state, &user, "password", None, meta.ip.clone()).await,
         Requirement::RequiredWithoutPhone => Err(ApiError::new(
             Status::Forbidden,
             "phone_required",
@@ -210,18 +213,20 @@ async fn login_route(
                         &state.db,
                         now,
                         Event::new("device.used", "success")
+                            .ip(meta.ip.clone())
                             .account(user.account_id)
                             .subject(format!("user {}", user.id))
                             .details(format!("device {} ({})", found.id, found.label)),
                     )
                     .await?;
-                    return signed_in(state, &user, "password+device", None).await;
+                    return signed_in(state, &user, "password+device", None, meta.ip.clone()).await;
                 }
                 DeviceCheck::Theft(found, reason) => {
                     audit::record(
                         &state.db,
                         now,
                         Event::new("device.revoked", "failure")
+                            .ip(meta.ip.clone())
                             .account(user.account_id)
                             .subject(format!("user {}", user.id))
                             .details(format!(
@@ -260,6 +265,9 @@ async fn find_challenge(
 ) -> ApiResult<(challenge::Model, user::Model, account::Model)> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let invalid = || ApiError::new(Status::Unauthorized, "invalid_code", "That code is not right.");
+    if public_id.len() != 32 || !public_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid());
+    }
     let found = challenge::Entity::find()
         .filter(challenge::Column::PublicId.eq(public_id))
         .filter(challenge::Column::Purpose.eq("api"))
@@ -321,11 +329,11 @@ async fn verify(
                     .account(user.account_id)
                     .actor(user.id)
                     .subject(format!("user {}", user.id))
-                    .ip(meta.ip)
+                    .ip(meta.ip.clone())
                     .details(format!("device {} ({})", registration.id, registration.label)),
             )
             .await?;
-            signed_in(state, &user, "password+sms", Some(token.value())).await
+            signed_in(state, &user, "password+sms", Some(token.value()), meta.ip).await
         }
         Verification::Wrong { tries_left } => Err(ApiError::new(
             Status::Unauthorized,
@@ -506,6 +514,12 @@ async fn my_submit(
 ) -> ApiResult<(Status, Json<Value>)> {
     client_only(&caller)?;
     let input: MyRatingBody = body(limits, data).await?;
+    let id = MeasureId::parse(measure).ok_or(AppError::NotFound)?;
+    let settings = outcomes::settings(&state.db, caller.user.account_id).await?;
+    if !outcomes::measures_for(&settings, outcomes::age_of(&caller.user)).contains(&id) {
+        return Err(AppError::NotFound.into());
+    }
+    outcomes::check_due(&state.db, &caller.user, id).await?;
     let rating = RatingBody {
         measure: measure.to_string(),
         session: None,

@@ -80,18 +80,21 @@ fn allowed(
 }
 
 #[get("/my/measures/<measure>")]
-async fn form(state: &State<AppState>, client: ClientUser, measure: &str) -> Result<Template, AppError> {
+async fn form(state: &State<AppState>, client: ClientUser, measure: &str) -> Result<Page, AppError> {
     let settings = outcomes::settings(&state.db, client.user.account_id).await?;
     let id = allowed(&settings, &client, measure)?;
+    if outcomes::check_due(&state.db, &client.user, id).await.is_err() {
+        return Ok(Page::see_other("/my"));
+    }
     let m = measure_form(id, &HashMap::new(), &HashMap::new());
-    Ok(Template::render(
+    Ok(Page::Html(Template::render(
         "my_measure",
         MeasurePage {
             layout: Layout::new(&client, m.name),
             measure: m,
             error: None,
         },
-    ))
+    )))
 }
 
 #[post("/my/measures/<measure>", data = "<form>")]
@@ -108,7 +111,13 @@ async fn submit(
     // Clients complete every item themselves: no totals, no session numbers.
     entry.total = "";
     entry.session = "";
-    let errors = match outcomes::parse_submission(&settings, &client.user, &entry) {
+    let due = outcomes::check_due(&state.db, &client.user, id).await;
+    let parsed = match due {
+        Ok(()) => outcomes::parse_submission(&settings, &client.user, &entry),
+        Err(AppError::Invalid(errors)) => Err(errors),
+        Err(other) => return Err(other),
+    };
+    let errors = match parsed {
         Ok((id, _, items)) => match outcomes::record(
             state,
             client.user.id,
@@ -136,9 +145,12 @@ async fn submit(
         MeasurePage {
             layout: Layout::new(&client, m.name),
             measure: m,
-            error: Some(
-                "Some answers are missing or out of range. Nothing was saved; please check them.".into(),
-            ),
+            error: Some(match error_map.get("measure") {
+                Some(why) => format!("{why} Nothing was saved."),
+                None => {
+                    "Some answers are missing or out of range. Nothing was saved; please check them.".into()
+                }
+            }),
         },
     );
     Ok(Page::WithStatus((Status::UnprocessableEntity, page)))

@@ -274,6 +274,30 @@ async fn save(
     options::save(&txn, state.now(), owner.user.id, &owner.account, input, meta.ip).await?;
     let before = outcomes::settings(&txn, owner.account.id).await?;
     outcomes::save_settings(&txn, owner.account.id, &clinical).await?;
+    if before != clinical {
+        let list = |m: &[MeasureId]| m.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",");
+        let f = |x: &FlagSettings| {
+            format!(
+                "reliable_change {}, alliance_cutoff {}, alliance_drop {}",
+                x.reliable_change, x.alliance_cutoff, x.alliance_drop
+            )
+        };
+        crate::services::audit::record(
+            &txn,
+            state.now(),
+            crate::services::audit::Event::new("options.changed", "success")
+                .account(owner.account.id)
+                .actor(owner.user.id)
+                .details(format!(
+                    "measures: {} -> {}; {} -> {}",
+                    list(&before.measures),
+                    list(&clinical.measures),
+                    f(&before.flags),
+                    f(&clinical.flags)
+                )),
+        )
+        .await?;
+    }
     if before.flags != clinical.flags {
         // Dashboards read stored flags: bring them in line with the new thresholds now.
         outcomes::refresh_account_summaries(&txn, owner.account.id, &clinical, state.now()).await?;

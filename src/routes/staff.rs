@@ -51,13 +51,21 @@ struct StaffFormPage {
     devices: Vec<DeviceRow>,
 }
 
-fn row(u: user::Model) -> StaffRow {
+/// A staff row; the full phone number only for people this manager manages (SPEC §2).
+fn row(actor: &ManagerUser, u: user::Model) -> StaffRow {
+    let role = Role::parse(&u.role).unwrap_or(Role::Provider);
+    let manages = u.id == actor.user.id || actor.role() == Role::Owner || role < Role::Admin;
+    let phone = match u.phone {
+        Some(p) if manages => p,
+        Some(p) => crate::domain::phone::mask(&p),
+        None => String::new(),
+    };
     StaffRow {
         id: u.id,
         role: Role::parse(&u.role).map(Role::label).unwrap_or("").to_string(),
         full_name: u.full_name,
         user_id: u.login,
-        phone: u.phone.unwrap_or_default(),
+        phone,
         email: u.email.unwrap_or_default(),
         active: u.active,
     }
@@ -68,7 +76,7 @@ async fn list(state: &State<AppState>, actor: ManagerUser) -> Result<Template, A
     let staff = staff::list(&state.db, &actor)
         .await?
         .into_iter()
-        .map(row)
+        .map(|u| row(&actor, u))
         .collect();
     Ok(Template::render(
         "staff_list",
@@ -172,6 +180,14 @@ async fn parse(
     };
     let password = match (target, form.get("password")) {
         (Some(_), "") => Some(None),
+        // SECURITY: one's own password changes only on /account/password, with the current one.
+        (Some(t), _) if t.id == actor.user.id => {
+            out.add(FieldError::new(
+                "password",
+                "Change your own password on the Password page: it asks for your current one.",
+            ));
+            None
+        }
         (_, raw) => out.take(NewPassword::parse("password", raw, &context)).map(Some),
     };
     let role_locked = target.is_some_and(|t| t.role == Role::Owner.as_str() || t.id == actor.user.id);

@@ -14,6 +14,14 @@ pub async fn revoke_all(
     user_id: i32,
     reason: &str,
 ) -> Result<u64, AppError> {
+    // Open code challenges belong to the old password or phone: end them too.
+    entities::challenge::Entity::update_many()
+        .col_expr(entities::challenge::Column::ExpiresAt, Expr::value(now))
+        .filter(entities::challenge::Column::UserId.eq(user_id))
+        .filter(entities::challenge::Column::ConsumedAt.is_null())
+        .filter(entities::challenge::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
     let live = device::Entity::find()
         .filter(device::Column::UserId.eq(user_id))
         .filter(device::Column::RevokedAt.is_null())

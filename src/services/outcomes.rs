@@ -460,7 +460,13 @@ pub fn build_record(
             &settings.flags,
         ),
         alliance_flag: scoring::alliance_flag(&alliance_scores, &settings.flags),
-        change: scoring::change_summary(measures::measure(outcome_measure), age, &outcome_scores),
+        change: scoring::change_summary_with(
+            measures::measure(outcome_measure),
+            age,
+            &outcome_scores,
+            Some(settings.flags.reliable_change),
+        ),
+
         episode,
         ratings,
         outcome_measure,
@@ -791,4 +797,28 @@ pub async fn refresh_account_summaries(
         }
     }
     Ok(())
+}
+
+/// Refuses a client's rating of a measure that is not due now (each session takes one outcome
+/// and one alliance rating, in that order), so clients cannot invent sessions.
+pub async fn check_due(
+    db: &impl ConnectionTrait,
+    client: &user::Model,
+    id: MeasureId,
+) -> Result<(), AppError> {
+    if pending_measures(db, client)
+        .await?
+        .iter()
+        .any(|p| p.id == id.as_str())
+    {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(vec![FieldError::new(
+            "measure",
+            format!(
+                "{} is not due now: your provider will let you know when it is.",
+                measures::measure(id).short
+            ),
+        )]))
+    }
 }

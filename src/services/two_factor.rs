@@ -80,74 +80,101 @@ fn locked_message(until: i64, now: i64) -> AppError {
     )
 }
 
-/// Refuses with 429 when the user is locked or a send limit is reached; no provider call then.
-async fn check_send_limits(
+/// Reserves one text: refuses with 429 when the user is locked or a send limit is reached (no
+/// provider call then). The send is recorded *before* the limits are counted, so concurrent
+/// requests see each other and can never exceed a limit together; a refused one removes its row.
+async fn reserve_send(
     state: &AppState,
     user: &user::Model,
     account: &account::Model,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<i32, AppError> {
     if let Some(until) = user.code_locked_until.filter(|u| *u > now) {
         return Err(locked_message(until, now));
     }
+    let reservation = sms_send::ActiveModel {
+        user_id: Set(user.id),
+        account_id: Set(user.account_id),
+        at: Set(now),
+        delivered: Set(false),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let refuse = |error: AppError| async {
+        sms_send::Entity::delete_by_id(reservation.id)
+            .exec(&state.db)
+            .await?;
+        Err::<i32, AppError>(error)
+    };
     let sends_since = |since: i64| {
         sms_send::Entity::find()
             .filter(sms_send::Column::UserId.eq(user.id))
             .filter(sms_send::Column::At.gt(since))
             .order_by_asc(sms_send::Column::At)
+            .order_by_asc(sms_send::Column::Id)
     };
     let hour = sends_since(now - 3600).all(&state.db).await?;
-    if hour.len() as u64 >= SENDS_PER_HOUR {
+    // Counted in order: this request is within the limit only if its own row is.
+    let position = |rows: &[sms_send::Model]| {
+        rows.iter()
+            .position(|r| r.id == reservation.id)
+            .map_or(usize::MAX, |p| p + 1)
+    };
+    if position(&hour) as u64 > SENDS_PER_HOUR {
         let oldest = hour.first().map_or(now, |s| s.at);
-        return Err(too_many(
+        return refuse(too_many(
             oldest + 3600 - now,
             "Too many codes were sent in the last hour. Please wait before asking for another.",
-        ));
+        ))
+        .await;
     }
     let day = sends_since(now - 86_400).all(&state.db).await?;
-    if day.len() as u64 >= SENDS_PER_DAY {
+    if position(&day) as u64 > SENDS_PER_DAY {
         let oldest = day.first().map_or(now, |s| s.at);
-        return Err(too_many(
+        return refuse(too_many(
             oldest + 86_400 - now,
             "Too many codes were sent today. Please try again tomorrow.",
-        ));
+        ))
+        .await;
     }
     let account_today = sms_send::Entity::find()
         .filter(sms_send::Column::AccountId.eq(account.id))
         .filter(sms_send::Column::At.gt(now - 86_400))
+        .filter(sms_send::Column::Id.lte(reservation.id))
         .count(&state.db)
         .await?;
-    if account_today >= account.sms_daily_budget.max(0) as u64 {
+    if account_today > account.sms_daily_budget.max(0) as u64 {
         tell_owner_budget_exhausted(state, account, now).await?;
-        return Err(too_many(
+        return refuse(too_many(
             3600,
             "Your practice has used today's budget of sign-in texts. Your account owner has been told.",
-        ));
+        ))
+        .await;
     }
-    Ok(())
+    Ok(reservation.id)
 }
 
-/// Sends the code and records the send (counted whether or not the provider accepted it).
+/// Sends the code on a reserved send and records whether the provider took it.
 async fn send_code(
     state: &AppState,
     user: &user::Model,
     code: &str,
     now: i64,
+    reservation: i32,
 ) -> Result<Option<SmsError>, AppError> {
     let Some(phone) = user.phone.as_deref() else {
         return Ok(Some(SmsError::InvalidNumber("no phone".into())));
     };
     let body = code_message(code, &state.settings.public_host());
     let outcome = state.sms.send(phone, &body).await;
-    sms_send::ActiveModel {
-        user_id: Set(user.id),
-        account_id: Set(user.account_id),
-        at: Set(now),
-        delivered: Set(outcome.is_ok()),
-        ..Default::default()
+    if outcome.is_ok() {
+        sms_send::Entity::update_many()
+            .col_expr(sms_send::Column::Delivered, Expr::value(true))
+            .filter(sms_send::Column::Id.eq(reservation))
+            .exec(&state.db)
+            .await?;
     }
-    .insert(&state.db)
-    .await?;
     let (action, result, details) = match &outcome {
         Ok(()) => ("code.sent", "success", String::new()),
         Err(error) => ("code.send_failed", "failure", error.to_string()),
@@ -171,7 +198,7 @@ pub async fn start_challenge(
     purpose: &str,
 ) -> Result<(challenge::Model, Option<SmsError>), AppError> {
     let now = state.now();
-    check_send_limits(state, user, account, now).await?;
+    let reservation = reserve_send(state, user, account, now).await?;
     let public_id = random_token::<16>();
     let code = new_code();
     let created = challenge::ActiveModel {
@@ -189,7 +216,7 @@ pub async fn start_challenge(
     }
     .insert(&state.db)
     .await?;
-    let failure = send_code(state, user, &code, now).await?;
+    let failure = send_code(state, user, &code, now, reservation).await?;
     Ok((created, failure))
 }
 
@@ -201,7 +228,8 @@ pub async fn resend(
     account: &account::Model,
 ) -> Result<Option<SmsError>, AppError> {
     let now = state.now();
-    if challenge.consumed_at.is_some() || challenge.attempts >= MAX_TRIES {
+    // An expired challenge stays dead: a resend never revives an old password step.
+    if challenge.consumed_at.is_some() || challenge.attempts >= MAX_TRIES || challenge.expires_at <= now {
         return Err(AppError::BadRequest(
             "This sign-in can no longer get codes. Please sign in again.".into(),
         ));
@@ -219,7 +247,7 @@ pub async fn resend(
             format!("Please wait {wait} seconds before asking for a new code."),
         ));
     }
-    check_send_limits(state, user, account, now).await?;
+    let reservation = reserve_send(state, user, account, now).await?;
     let code = new_code();
     // One atomic UPDATE so two resends at once cannot both pass the limits.
     let updated = challenge::Entity::update_many()
@@ -234,15 +262,19 @@ pub async fn resend(
         .filter(challenge::Column::Sends.lt(MAX_SENDS_PER_CHALLENGE))
         .filter(challenge::Column::LastSentAt.lte(now - RESEND_COOLDOWN))
         .filter(challenge::Column::ConsumedAt.is_null())
+        .filter(challenge::Column::ExpiresAt.gt(now))
         .exec(&state.db)
         .await?;
     if updated.rows_affected != 1 {
+        sms_send::Entity::delete_by_id(reservation)
+            .exec(&state.db)
+            .await?;
         return Err(too_many(
             RESEND_COOLDOWN,
             "A new code was just sent. Please wait before asking again.",
         ));
     }
-    send_code(state, user, &code, now).await
+    send_code(state, user, &code, now, reservation).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

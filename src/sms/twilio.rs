@@ -46,13 +46,35 @@ impl TwilioSender {
     }
 }
 
+/// Twilio's messages quote the phone number; logs and the audit trail must not hold it.
+fn without_numbers(text: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 5 {
+            out.push_str("[number]");
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
 /// Maps Twilio's HTTP status and error code to what went wrong.
 fn classify(status: u16, error: TwilioError) -> SmsError {
     let detail = format!(
         "HTTP {status}, Twilio code {}, {}",
         error.code.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
-        error.message.unwrap_or_default()
+        without_numbers(&error.message.unwrap_or_default())
     );
+
     match (status, error.code) {
         // 21211 invalid To, 21214 not reachable, 21407/21408 region not enabled, 21612/21614 not a mobile.
         (_, Some(21211 | 21214 | 21407 | 21408 | 21612 | 21614)) => SmsError::InvalidNumber(detail),
@@ -118,6 +140,15 @@ mod tests {
             code: Some(code),
             message: Some("m".into()),
         }
+    }
+
+    #[test]
+    fn provider_messages_lose_the_phone_number() {
+        let text = without_numbers("The 'To' number +14155552672 is not a valid phone number. Code 21211");
+        assert_eq!(
+            text,
+            "The 'To' number +[number] is not a valid phone number. Code [number]"
+        );
     }
 
     #[test]

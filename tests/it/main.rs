@@ -8,6 +8,7 @@ mod accounts;
 mod api;
 mod config;
 mod forms;
+mod hardening;
 mod migrations;
 mod outcomes;
 mod scale;
