@@ -9,6 +9,7 @@ mod api;
 mod config;
 mod forms;
 mod hardening;
+mod instances;
 mod migrations;
 mod outcomes;
 mod scale;
