@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::common::{Browser, CHROME_UA, FakeTwilio, SECRET_KEY, STRONG_PASSWORD, TestDatabase, create_staff, fake_twilio, save_options};
+use crate::common::{
+    Browser, CHROME_UA, FakeTwilio, SECRET_KEY, STRONG_PASSWORD, TestDatabase, create_staff, fake_twilio,
+    save_options,
+};
 
 const PAT_PHONE: &str = "+14155552671";
 
@@ -26,7 +29,10 @@ impl Drop for Instance {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 async fn start(database_url: &str, twilio: &FakeTwilio) -> Instance {
@@ -49,10 +55,19 @@ async fn start(database_url: &str, twilio: &FakeTwilio) -> Instance {
         .stderr(Stdio::null())
         .spawn()
         .expect("start outcomes");
-    let instance = Instance { base: format!("http://127.0.0.1:{port}"), child, _data: data };
+    let instance = Instance {
+        base: format!("http://127.0.0.1:{port}"),
+        child,
+        _data: data,
+    };
     let client = reqwest::Client::new();
     for _ in 0..300 {
-        if client.get(format!("{}/healthz", instance.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+        if client
+            .get(format!("{}/healthz", instance.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return instance;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -62,13 +77,18 @@ async fn start(database_url: &str, twilio: &FakeTwilio) -> Instance {
 
 /// The same browser (one cookie jar: cookies ignore the port) talking to another instance.
 fn via(browser: &Browser, instance: &Instance) -> Browser {
-    Browser { base: instance.base.clone(), ..browser.clone() }
+    Browser {
+        base: instance.base.clone(),
+        ..browser.clone()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_sessions_registrations_limits_and_logouts() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let Some(database) = TestDatabase::create(crate::common::Backend::Postgres, dir.path()).await else { return };
+    let Some(database) = TestDatabase::create(crate::common::Backend::Postgres, dir.path()).await else {
+        return;
+    };
     let twilio = FakeTwilio::start().await;
     let first = start(&database.url, &twilio).await;
     let second = start(&database.url, &twilio).await;
@@ -98,10 +118,15 @@ async fn two_instances_share_sessions_registrations_limits_and_logouts() {
     // Password on the first, code on the second: the pending state is shared.
     let pat_first = Browser::new(&first.base, CHROME_UA);
     let pat_second = via(&pat_first, &second);
-    assert_eq!(pat_first.login("pat", STRONG_PASSWORD).await.location(), Some("/login/verify"));
+    assert_eq!(
+        pat_first.login("pat", STRONG_PASSWORD).await.location(),
+        Some("/login/verify")
+    );
     let code = twilio.last_code_to(PAT_PHONE).expect("code");
     let csrf = pat_second.csrf_from("/login/verify").await;
-    let verified = pat_second.post("/login/verify", &[("csrf_token", &csrf), ("code", &code)]).await;
+    let verified = pat_second
+        .post("/login/verify", &[("csrf_token", &csrf), ("code", &code)])
+        .await;
     assert_eq!(verified.location(), Some("/"));
     // A session from one works on the other.
     assert_eq!(pat_first.get("/dashboard").await.status, StatusCode::OK);
@@ -112,18 +137,26 @@ async fn two_instances_share_sessions_registrations_limits_and_logouts() {
     assert_eq!(pat_second.get("/dashboard").await.status, StatusCode::SEE_OTHER);
     // The device registered through the second skips the code on the first.
     let sent = twilio.count();
-    assert_eq!(pat_first.login("pat", STRONG_PASSWORD).await.location(), Some("/"));
+    assert_eq!(
+        pat_first.login("pat", STRONG_PASSWORD).await.location(),
+        Some("/")
+    );
     assert_eq!(twilio.count(), sent);
 
     // Send limits are shared: five codes in an hour across both, the sixth refused on either.
     for i in 0..4 {
         let instance = if i % 2 == 0 { &first } else { &second };
         let fresh = Browser::new(&instance.base, CHROME_UA);
-        assert_eq!(fresh.login("pat", STRONG_PASSWORD).await.location(), Some("/login/verify"));
+        assert_eq!(
+            fresh.login("pat", STRONG_PASSWORD).await.location(),
+            Some("/login/verify")
+        );
     }
     assert_eq!(twilio.count(), 5);
     for instance in [&first, &second] {
-        let refused = Browser::new(&instance.base, CHROME_UA).login("pat", STRONG_PASSWORD).await;
+        let refused = Browser::new(&instance.base, CHROME_UA)
+            .login("pat", STRONG_PASSWORD)
+            .await;
         assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", instance.base);
     }
     assert_eq!(twilio.count(), 5, "no provider call when refused");

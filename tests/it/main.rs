@@ -8,6 +8,7 @@ mod accounts;
 mod api;
 mod config;
 mod forms;
+mod fuzz;
 mod hardening;
 mod instances;
 mod migrations;
