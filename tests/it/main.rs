@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod api;
 mod config;
+mod faults;
 mod forms;
 mod fuzz;
 mod hardening;
