@@ -26,8 +26,9 @@ fn too_many(retry_after: i64) -> AppError {
     }
 }
 
-/// Refuses the attempt before any password is checked when a limit is reached.
-pub async fn check(db: &impl ConnectionTrait, login: &str, ip: &str, now: i64) -> Result<(), AppError> {
+/// Refuses the attempt before any password is checked when a limit is reached; otherwise says
+/// whether this user ID has recent failures (to be cleared by a correct password).
+pub async fn check(db: &impl ConnectionTrait, login: &str, ip: &str, now: i64) -> Result<bool, AppError> {
     // The ten newest failures: if they fall within 15 minutes, the user ID is locked for
     // 15 minutes from the tenth (the newest), however old the first one is.
     let recent: Vec<i64> = login_failure::Entity::find()
@@ -55,7 +56,7 @@ pub async fn check(db: &impl ConnectionTrait, login: &str, ip: &str, now: i64) -
     if from_ip >= IP_LIMIT {
         return Err(too_many(IP_WINDOW / 4));
     }
-    Ok(())
+    Ok(!recent.is_empty())
 }
 
 pub async fn record_failure(

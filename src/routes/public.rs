@@ -20,6 +20,13 @@ fn index(signed: MaybeSignedIn) -> Redirect {
     Redirect::to(target)
 }
 
+/// Liveness without the database: the process answers (for load balancers and as the
+/// benchmarks' bare route).
+#[get("/livez")]
+fn livez() -> &'static str {
+    "ok"
+}
+
 #[get("/healthz")]
 async fn healthz(state: &State<AppState>) -> (Status, &'static str) {
     match state.db.ping().await {
@@ -29,5 +36,5 @@ async fn healthz(state: &State<AppState>) -> (Status, &'static str) {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![index, healthz]
+    routes![index, livez, healthz]
 }

@@ -25,7 +25,7 @@ pub async fn check_password(
     let login = LoginId::normalize(login_raw);
     let ip = meta.ip.clone().unwrap_or_default();
     let now = state.now();
-    throttle::check(&state.db, &login, &ip, now).await?;
+    let had_failures = throttle::check(&state.db, &login, &ip, now).await?;
     let found = user::Entity::find()
         .filter(user::Column::Login.eq(login.as_str()))
         .find_also_related(account::Entity)
@@ -42,7 +42,10 @@ pub async fn check_password(
         .await?;
     match found {
         Some((user, Some(account))) if password_ok && user.active && account.active => {
-            throttle::clear(&state.db, &login).await?;
+            // Most sign-ins follow no failure: skip the write then.
+            if had_failures {
+                throttle::clear(&state.db, &login).await?;
+            }
             Ok(Some((user, account)))
         }
         other => {
