@@ -208,7 +208,17 @@ fn main() {
 
     // The app gets its own runtime (2 workers) so the load generator does not steal its workers.
     let server = runtime(2);
-    let app = Arc::new(server.block_on(TestApp::spawn(Backend::Sqlite)).expect("app"));
+    // BENCH_DB=postgres (with TEST_POSTGRES_URL) runs the same on PostgreSQL.
+    let backend = if std::env::var("BENCH_DB").as_deref() == Ok("postgres") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let app = Arc::new(
+        server
+            .block_on(TestApp::spawn(backend))
+            .expect("app (is TEST_POSTGRES_URL set?)"),
+    );
     let clients = runtime(2);
     clients.block_on(async {
         // A practice with staff two-factor on; "pat" registers this browser once.
@@ -259,6 +269,7 @@ fn main() {
         stop.store(true, Ordering::SeqCst);
         let busy = busy.await.expect("probe");
 
+        println!("{backend:?}");
         println!("| measurement | result |");
         println!("|---|---|");
         println!("| raw argon2id verifies/s (m=19456, t=2, p=1, {} threads) | {argon2_rate:.1} |", std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -277,7 +288,7 @@ fn main() {
             ms(percentile(&password_latency, 0.5)),
             ms(percentile(&password_latency, 0.99))
         );
-        println!("| device check alone (select + last-used update, SQLite) | {:.3} ms |", ms(check_cost));
+        println!("| device check alone (select + last-used update, {backend:?}) | {:.3} ms |", ms(check_cost));
         println!(
             "| /healthz idle: p50 / p99 / max ({} probes) | {:.2} / {:.2} / {:.2} ms |",
             quiet.len(),
