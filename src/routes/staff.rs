@@ -46,6 +46,8 @@ struct StaffFormPage {
     target_id: Option<i32>,
     target_active: bool,
     role_locked: bool,
+    /// One's own record: the password changes on /account/password instead.
+    is_self: bool,
     roles: Vec<Choice>,
     supervisors: Vec<Choice>,
     devices: Vec<DeviceRow>,
@@ -126,6 +128,7 @@ async fn form_page(
             target_id: target.map(|t| t.id),
             target_active: target.is_none_or(|t| t.active),
             role_locked,
+            is_self: target.is_some_and(|t| t.id == actor.user.id),
             roles,
             supervisors,
             devices: device_rows(devices, state.now()),
