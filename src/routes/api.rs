@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use entities::{account, challenge, user};
 
 use crate::auth::api::{self, ApiUser};
-use crate::auth::device::{self, Agent, DeviceCheck, DeviceToken, KIND_APP, NewRegistration};
+use crate::auth::device::{self, Agent, DeviceToken, KIND_APP, NewRegistration};
 use crate::auth::guards::{Acting, RequestMeta};
 use crate::domain::Role;
 use crate::domain::measures::MeasureId;
@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::outcomes::{self, Source, Submission};
 use crate::services::two_factor::{self, Requirement, Verification};
-use crate::services::{clients, dashboards, login};
+use crate::services::{clients, dashboards, devices, login};
 use crate::state::AppState;
 
 /// An API error: status, a stable code, a message for people, and sometimes the field.
@@ -205,38 +205,8 @@ async fn login_route(
         )),
         Requirement::Required => {
             let token = input.device_token.as_deref().and_then(DeviceToken::parse);
-            let agent = Agent::parse(meta.user_agent.as_deref());
-            let now = state.now();
-            match device::check(&state.db, now, user.id, KIND_APP, token.as_ref(), &agent).await? {
-                DeviceCheck::Valid(found) => {
-                    audit::record(
-                        &state.db,
-                        now,
-                        Event::new("device.used", "success")
-                            .ip(meta.ip.clone())
-                            .account(user.account_id)
-                            .subject(format!("user {}", user.id))
-                            .details(format!("device {} ({})", found.id, found.label)),
-                    )
-                    .await?;
-                    return signed_in(state, &user, "password+device", None, meta.ip.clone()).await;
-                }
-                DeviceCheck::Theft(found, reason) => {
-                    audit::record(
-                        &state.db,
-                        now,
-                        Event::new("device.revoked", "failure")
-                            .ip(meta.ip.clone())
-                            .account(user.account_id)
-                            .subject(format!("user {}", user.id))
-                            .details(format!(
-                                "device {} ({}): theft signal, {reason}",
-                                found.id, found.label
-                            )),
-                    )
-                    .await?;
-                }
-                DeviceCheck::Absent => {}
+            if devices::check_at_sign_in(state, &user, KIND_APP, token.as_ref(), &meta).await? {
+                return signed_in(state, &user, "password+device", None, meta.ip.clone()).await;
             }
             let (challenge, failure) = two_factor::start_challenge(state, &user, &account, "api").await?;
             Ok((

@@ -9,15 +9,15 @@ use serde::Serialize;
 
 use entities::{account, user};
 
-use crate::auth::device::{self, Agent, DeviceCheck, KIND_BROWSER, NewRegistration};
+use crate::auth::device::{self, Agent, KIND_BROWSER, NewRegistration};
 use crate::auth::guards::SignedIn;
 use crate::auth::session::{self, NewSession, STATE_PENDING};
 use crate::auth::{CsrfToken, MaybeSignedIn, PendingLogin, RequestMeta, SecureForm};
 use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
-use crate::services::login;
 use crate::services::two_factor::{self, Requirement, Verification};
+use crate::services::{devices, login};
 use crate::state::AppState;
 use crate::views::Page;
 
@@ -132,46 +132,12 @@ async fn registered_device(
 ) -> Result<bool, AppError> {
     let https = state.settings.https();
     let token = device::read_browser_cookie(cookies, https, user.id);
-    let agent = Agent::parse(meta.user_agent.as_deref());
-    let now = state.now();
-    let event = |action, outcome| {
-        Event::new(action, outcome)
-            .account(user.account_id)
-            .subject(format!("user {}", user.id))
-            .ip(meta.ip.clone())
-    };
-    match device::check(&state.db, now, user.id, KIND_BROWSER, token.as_ref(), &agent).await? {
-        DeviceCheck::Valid(found) => {
-            audit::record(
-                &state.db,
-                now,
-                event("device.used", "success").details(format!("device {} ({})", found.id, found.label)),
-            )
-            .await?;
-            Ok(true)
-        }
-        DeviceCheck::Theft(found, reason) => {
-            audit::record(
-                &state.db,
-                now,
-                event("device.revoked", "failure").details(format!(
-                    "device {} ({}): theft signal, {reason}; seen as {}",
-                    found.id,
-                    found.label,
-                    agent.label()
-                )),
-            )
-            .await?;
-            device::remove_browser_cookie(cookies, https, user.id);
-            Ok(false)
-        }
-        DeviceCheck::Absent => {
-            if token.is_some() {
-                device::remove_browser_cookie(cookies, https, user.id);
-            }
-            Ok(false)
-        }
+    let registered = devices::check_at_sign_in(state, user, KIND_BROWSER, token.as_ref(), meta).await?;
+    // A cookie that no longer opens anything is dropped, so the browser stops sending it.
+    if token.is_some() && !registered {
+        device::remove_browser_cookie(cookies, https, user.id);
     }
+    Ok(registered)
 }
 
 async fn send_first_code(

@@ -97,3 +97,46 @@ pub async fn revoke_own(
     )
     .await
 }
+
+/// Checks the registration presented at sign-in (browser cookie or app token) and audits the
+/// outcome: a use, or a theft-signal revocation. `Ok(true)` means no code is needed.
+pub async fn check_at_sign_in(
+    state: &crate::state::AppState,
+    user: &entities::user::Model,
+    kind: &str,
+    token: Option<&crate::auth::device::DeviceToken>,
+    meta: &crate::auth::RequestMeta,
+) -> Result<bool, AppError> {
+    use crate::auth::device::{self, Agent, DeviceCheck};
+    let agent = Agent::parse(meta.user_agent.as_deref());
+    let now = state.now();
+    let event = |action, outcome| {
+        Event::new(action, outcome)
+            .account(user.account_id)
+            .subject(format!("user {}", user.id))
+            .ip(meta.ip.clone())
+    };
+    match device::check(&state.db, now, user.id, kind, token, &agent).await? {
+        DeviceCheck::Valid(found) => {
+            let details = format!("device {} ({})", found.id, found.label);
+            audit::record(&state.db, now, event("device.used", "success").details(details)).await?;
+            Ok(true)
+        }
+        DeviceCheck::Theft(found, reason) => {
+            let details = format!(
+                "device {} ({}): theft signal, {reason}; seen as {}",
+                found.id,
+                found.label,
+                agent.label()
+            );
+            audit::record(
+                &state.db,
+                now,
+                event("device.revoked", "failure").details(details),
+            )
+            .await?;
+            Ok(false)
+        }
+        DeviceCheck::Absent => Ok(false),
+    }
+}

@@ -400,8 +400,8 @@ async fn codes_are_stored_only_as_keyed_hashes(app: TestApp) {
     );
 }
 
-async fn a_copied_device_cookie_alone_opens_nothing(app: TestApp) {
-    practice(&app).await;
+/// Registers pat on a new browser with a texted code; returns it and its device cookie.
+async fn registered_with_cookie(app: &TestApp) -> (Browser, String, String) {
     let browser = app.browser();
     password_then_code_page(&browser, "pat").await;
     let answer = enter_code(&browser, &app.twilio.last_code_to(PAT_PHONE).expect("code")).await;
@@ -415,6 +415,13 @@ async fn a_copied_device_cookie_alone_opens_nothing(app: TestApp) {
         .next()
         .and_then(|p| p.split_once('='))
         .expect("name=value");
+    (browser, name.to_string(), value.to_string())
+}
+
+async fn a_copied_device_cookie_alone_opens_nothing(app: TestApp) {
+    practice(&app).await;
+    let (_registered, name, value) = registered_with_cookie(&app).await;
+    let (name, value) = (name.as_str(), value.as_str());
     let thief = app.browser();
     thief.set_cookie(name, value);
     for path in ["/", "/dashboard", "/devices"] {
@@ -425,19 +432,8 @@ async fn a_copied_device_cookie_alone_opens_nothing(app: TestApp) {
 
 async fn a_different_browser_family_is_a_theft_signal(app: TestApp) {
     practice(&app).await;
-    let browser = app.browser();
-    password_then_code_page(&browser, "pat").await;
-    let answer = enter_code(&browser, &app.twilio.last_code_to(PAT_PHONE).expect("code")).await;
-    let cookie = answer
-        .set_cookies()
-        .into_iter()
-        .find(|c| c.starts_with("outcomes_device_"))
-        .expect("device cookie");
-    let (name, value) = cookie
-        .split(';')
-        .next()
-        .and_then(|p| p.split_once('='))
-        .expect("name=value");
+    let (browser, name, value) = registered_with_cookie(&app).await;
+    let (name, value) = (name.as_str(), value.as_str());
     let firefox = app.browser_with_agent(FIREFOX_UA);
     firefox.set_cookie(name, value);
     password_then_code_page(&firefox, "pat").await;
@@ -465,19 +461,8 @@ async fn a_different_browser_family_is_a_theft_signal(app: TestApp) {
 
 async fn a_wrong_secret_for_a_known_selector_revokes_the_registration(app: TestApp) {
     practice(&app).await;
-    let browser = app.browser();
-    password_then_code_page(&browser, "pat").await;
-    let answer = enter_code(&browser, &app.twilio.last_code_to(PAT_PHONE).expect("code")).await;
-    let cookie = answer
-        .set_cookies()
-        .into_iter()
-        .find(|c| c.starts_with("outcomes_device_"))
-        .expect("device cookie");
-    let (name, value) = cookie
-        .split(';')
-        .next()
-        .and_then(|p| p.split_once('='))
-        .expect("name=value");
+    let (browser, name, value) = registered_with_cookie(&app).await;
+    let (name, value) = (name.as_str(), value.as_str());
     let (selector, _) = value.split_once('.').expect("selector.secret");
     let forger = app.browser();
     forger.set_cookie(name, &format!("{selector}.{}", "0".repeat(64)));
