@@ -15,6 +15,7 @@ pub struct Model {
     pub sms_daily_budget: i32,
     pub active: bool,
     pub created_at: i64,
+    pub staff_require_authenticator: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

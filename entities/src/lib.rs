@@ -4,12 +4,14 @@
 pub mod access_token;
 pub mod account;
 pub mod audit_log;
+pub mod authenticator;
 pub mod challenge;
 pub mod device;
 pub mod episode;
 pub mod login_failure;
 pub mod outcome_settings;
 pub mod rating;
+pub mod recovery_code;
 pub mod safety_alert;
 pub mod session;
 pub mod sms_send;

@@ -6,6 +6,7 @@ mod m20261122_000001_create_foundation;
 mod m20261122_000002_create_two_factor;
 mod m20261122_000003_create_outcomes;
 mod m20261122_000004_create_access_tokens;
+mod m20261122_000005_create_authenticators;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_two_factor::Migration),
             Box::new(m20261122_000003_create_outcomes::Migration),
             Box::new(m20261122_000004_create_access_tokens::Migration),
+            Box::new(m20261122_000005_create_authenticators::Migration),
         ]
     }
 }

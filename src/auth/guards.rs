@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use entities::{account, session, user};
 
-use super::session::{STATE_FULL, STATE_PENDING, is_live, token_from};
+use super::session::{STATE_FULL, STATE_PENDING, STATE_SETUP, is_live, token_from};
 use crate::domain::{Plan, Role};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -178,6 +178,23 @@ impl<'r> FromRequest<'r> for PendingLogin {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match lookup(request).await {
             Ok(Some(signed)) if signed.session.state == STATE_PENDING => Outcome::Success(Self(signed)),
+            Ok(_) => Outcome::Error((Status::Unauthorized, ())),
+            Err(status) => Outcome::Error((status, ())),
+        }
+    }
+}
+
+/// Signed in, but the authenticator app must be set up before anything else opens.
+#[derive(Debug, Clone)]
+pub struct SetupLogin(pub SignedIn);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SetupLogin {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match lookup(request).await {
+            Ok(Some(signed)) if signed.session.state == STATE_SETUP => Outcome::Success(Self(signed)),
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(status) => Outcome::Error((status, ())),
         }

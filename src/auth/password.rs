@@ -63,6 +63,28 @@ impl Hasher {
     }
 }
 
+impl Hasher {
+    /// Hashes several generated secrets (recovery codes) in one blocking job.
+    pub async fn hash_secrets(&self, secrets: Vec<String>) -> Result<Vec<String>, AppError> {
+        self.run(move || secrets.iter().map(|s| hash_now(s)).collect())
+            .await?
+    }
+
+    /// The index of the first stored hash that `secret` matches, checking them all in one job.
+    pub async fn find_match(&self, secret: String, stored: Vec<String>) -> Result<Option<usize>, AppError> {
+        self.run(move || {
+            stored.iter().position(|hash| {
+                PasswordHash::new(hash).is_ok_and(|parsed| {
+                    Argon2::default()
+                        .verify_password(secret.as_bytes(), &parsed)
+                        .is_ok()
+                })
+            })
+        })
+        .await
+    }
+}
+
 impl Default for Hasher {
     fn default() -> Self {
         Self::new()
@@ -76,7 +98,7 @@ pub fn dummy_hash() -> Result<String, AppError> {
 }
 
 /// No 0/O, 1/l/I: easy to read off a printout and type on a phone.
-const UNAMBIGUOUS: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+pub const UNAMBIGUOUS: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
 
 /// 16 characters from a 31-symbol alphabet (79 bits), grouped in fours for reading aloud.
 pub fn generate_client_password() -> NewPassword {

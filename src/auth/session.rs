@@ -11,6 +11,9 @@ use crate::error::AppError;
 
 pub const STATE_FULL: &str = "full";
 pub const STATE_PENDING: &str = "pending";
+/// Password (and, where possible, a second factor) done; the authenticator app must be set up
+/// before anything else opens. Opens only `/login/setup*`.
+pub const STATE_SETUP: &str = "setup";
 /// Absolute lifetime of a full session (SECURITY.md: 12 hours).
 pub const ABSOLUTE_SECONDS: i64 = 12 * 60 * 60;
 /// Lifetime of the pending state between password and code.
@@ -44,7 +47,7 @@ pub async fn create(
     new: NewSession<'_>,
 ) -> Result<(String, session::Model), AppError> {
     let token = random_token::<32>();
-    let lifetime = if new.state == STATE_PENDING {
+    let lifetime = if new.state != STATE_FULL {
         PENDING_SECONDS
     } else {
         ABSOLUTE_SECONDS

@@ -52,6 +52,8 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 #[derive(Clone)]
 pub struct Keys {
     pub code_hmac: Vec<u8>,
+    /// Seals authenticator-app secrets at rest (ChaCha20-Poly1305, 32 bytes).
+    pub totp_seal: Vec<u8>,
 }
 
 impl Keys {
@@ -60,6 +62,7 @@ impl Keys {
             |purpose: &str| hex::decode(hmac_hex(secret_key.as_bytes(), purpose)).unwrap_or_default();
         Self {
             code_hmac: derive("outcomes/sms-code/v1"),
+            totp_seal: derive("outcomes/totp-secret/v1"),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::outcomes::{self, Source, Submission};
-use crate::services::two_factor::{self, Requirement, Verification};
+use crate::services::two_factor::{self, Factors, Method, Requirement, Verification};
 use crate::services::{clients, dashboards, devices, login};
 use crate::state::AppState;
 
@@ -166,11 +166,15 @@ fn challenge_answer(
     challenge: &challenge::Model,
     user: &user::Model,
     state: &AppState,
+    factors: Factors,
     failure: Option<crate::sms::SmsError>,
 ) -> Json<Value> {
+    let methods: Vec<&str> = factors.methods().into_iter().map(Method::as_str).collect();
     let mut answer = json!({
         "challenge_id": challenge.public_id,
-        "phone_hint": user.phone.as_deref().map(mask).unwrap_or_default(),
+        "methods": methods,
+        "texted": challenge.sends > 0,
+        "phone_hint": user.phone.as_deref().filter(|_| factors.sms).map(mask).unwrap_or_default(),
         "expires_in": (challenge.expires_at - state.now()).max(0),
     });
     if let Some(error) = failure {
@@ -196,31 +200,52 @@ async fn login_route(
             "The user ID or password is incorrect.",
         ));
     };
-    match two_factor::requirement(&account, &user) {
-        Requirement::NotRequired => signed_in(state, &user, "password", None, meta.ip.clone()).await,
-        Requirement::RequiredWithoutPhone => Err(ApiError::new(
-            Status::Forbidden,
-            "phone_required",
-            "Your practice requires a texted code, but there is no phone number on file for you. Ask your account owner to add one.",
-        )),
-        Requirement::Required => {
-            let token = input.device_token.as_deref().and_then(DeviceToken::parse);
-            if devices::check_at_sign_in(state, &user, KIND_APP, token.as_ref(), &meta).await? {
-                return signed_in(state, &user, "password+device", None, meta.ip.clone()).await;
-            }
-            let (challenge, failure) = two_factor::start_challenge(state, &user, &account, "api").await?;
-            Ok((
-                Status::Accepted,
-                challenge_answer(&challenge, &user, state, failure),
-            ))
+    let requirement = two_factor::requirement_for(state, &account, &user).await?;
+    let factors = match requirement {
+        Requirement::NotRequired => {
+            return signed_in(state, &user, "password", None, meta.ip.clone()).await;
         }
+        Requirement::RequiredWithoutPhone => {
+            return Err(ApiError::new(
+                Status::Forbidden,
+                "phone_required",
+                "Your practice requires a texted code, but there is no phone number on file for you. Ask your account owner to add one.",
+            ));
+        }
+        Requirement::SetupAuthenticator { .. } => {
+            return Err(ApiError::new(
+                Status::Forbidden,
+                "authenticator_setup_required",
+                "Your practice requires an authenticator app. Sign in on the web once to set it up, then use the app.",
+            ));
+        }
+        Requirement::Required(factors) => factors,
+    };
+    let token = input.device_token.as_deref().and_then(DeviceToken::parse);
+    if devices::check_at_sign_in(state, &user, KIND_APP, token.as_ref(), &meta).await? {
+        return signed_in(state, &user, "password+device", None, meta.ip.clone()).await;
     }
+    if factors.app {
+        // The authenticator app comes first; a text only on `/login/resend`.
+        let challenge = two_factor::open_challenge(state, &user, "api").await?;
+        return Ok((
+            Status::Accepted,
+            challenge_answer(&challenge, &user, state, factors, None),
+        ));
+    }
+    let (challenge, failure) = two_factor::start_challenge(state, &user, &account, "api").await?;
+    Ok((
+        Status::Accepted,
+        challenge_answer(&challenge, &user, state, factors, failure),
+    ))
 }
 
 #[derive(Deserialize)]
 struct VerifyBody {
     challenge_id: String,
     code: String,
+    /// `app`, `sms` or `recovery`; by default the text once one was sent, else the app.
+    method: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -275,7 +300,30 @@ async fn verify(
 ) -> ApiResult<(Status, Json<Value>)> {
     let input: VerifyBody = body(limits, data).await?;
     let (found, user, account) = find_challenge(state, &input.challenge_id).await?;
-    match two_factor::verify(state, &found, &user, &input.code).await? {
+    let factors = two_factor::factors_for(state, &account, &user).await?;
+    let method = match input.method.as_deref() {
+        None => {
+            if found.sends > 0 && factors.sms {
+                Method::Sms
+            } else {
+                factors.methods().first().copied().unwrap_or(Method::Sms)
+            }
+        }
+        Some(text) => Method::parse(text)
+            .filter(|m| factors.allows(*m))
+            .ok_or_else(|| {
+                let offered: Vec<&str> = factors.methods().into_iter().map(Method::as_str).collect();
+                ApiError {
+                    field: Some("method".into()),
+                    ..ApiError::new(
+                        Status::UnprocessableEntity,
+                        "invalid",
+                        format!("Choose one of: {}.", offered.join(", ")),
+                    )
+                }
+            })?,
+    };
+    match two_factor::verify(state, &found, &user, method, &input.code).await? {
         Verification::Accepted => {
             let agent = Agent::parse(meta.user_agent.as_deref());
             let (token, registration) = device::register(
@@ -303,12 +351,17 @@ async fn verify(
                     .details(format!("device {} ({})", registration.id, registration.label)),
             )
             .await?;
-            signed_in(state, &user, "password+sms", Some(token.value()), meta.ip).await
+            let factors = format!("password+{}", method.as_str());
+            signed_in(state, &user, &factors, Some(token.value()), meta.ip).await
         }
-        Verification::Wrong { tries_left } => Err(ApiError::new(
+        Verification::Wrong { tries_left, reused } => Err(ApiError::new(
             Status::Unauthorized,
             "invalid_code",
-            format!("That code is not right ({tries_left} tries left)."),
+            if reused {
+                format!("That code was already used; wait for the next one ({tries_left} tries left).")
+            } else {
+                format!("That code is not right ({tries_left} tries left).")
+            },
         )),
         Verification::Dead => Err(expired()),
         Verification::Locked { until } => Err(ApiError {
@@ -333,12 +386,23 @@ async fn resend(
     if found.expires_at <= state.now() && found.sends >= two_factor::MAX_SENDS_PER_CHALLENGE {
         return Err(expired());
     }
+    let factors = two_factor::factors_for(state, &account, &user).await?;
+    if !factors.sms {
+        return Err(ApiError::new(
+            Status::Forbidden,
+            "sms_not_allowed",
+            "Texted codes are not available to you. Use your authenticator app or a recovery code.",
+        ));
+    }
     match two_factor::resend(state, &found, &user, &account).await {
         Ok(failure) => {
             let fresh = two_factor::find_challenge(state, found.id)
                 .await?
                 .unwrap_or(found);
-            Ok((Status::Accepted, challenge_answer(&fresh, &user, state, failure)))
+            Ok((
+                Status::Accepted,
+                challenge_answer(&fresh, &user, state, factors, failure),
+            ))
         }
         Err(AppError::BadRequest(_)) => Err(expired()),
         Err(other) => Err(other.into()),

@@ -54,6 +54,7 @@ struct ClientFormPage {
     providers: Vec<Choice>,
     can_manage_devices: bool,
     devices: Vec<DeviceRow>,
+    factor_summary: String,
     client_sees_graph: bool,
     outcomes: Option<OutcomeView>,
     measure_forms: Vec<MeasureForm>,
@@ -136,6 +137,10 @@ pub async fn client_page(
         }
         _ => Vec::new(),
     };
+    let factor_summary = match target {
+        Some(t) if can_manage_devices => crate::services::authenticator::summary(&state.db, t.id).await?,
+        _ => String::new(),
+    };
     let title = target.map_or_else(
         || "New client".to_string(),
         |t| format!("Client: {}", t.full_name),
@@ -176,6 +181,7 @@ pub async fn client_page(
             providers,
             can_manage_devices,
             devices,
+            factor_summary,
             client_sees_graph: target.is_some_and(|t| t.client_sees_graph),
             outcomes: outcome_panel,
             measure_forms,

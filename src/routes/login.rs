@@ -10,19 +10,20 @@ use serde::Serialize;
 use entities::{account, user};
 
 use crate::auth::device::{self, Agent, KIND_BROWSER, NewRegistration};
-use crate::auth::guards::SignedIn;
-use crate::auth::session::{self, NewSession, STATE_PENDING};
+use crate::auth::guards::{SetupLogin, SignedIn};
+use crate::auth::session::{self, NewSession, STATE_PENDING, STATE_SETUP};
 use crate::auth::{CsrfToken, MaybeSignedIn, PendingLogin, RequestMeta, SecureForm};
 use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
-use crate::services::two_factor::{self, Requirement, Verification};
-use crate::services::{devices, login};
+use crate::services::two_factor::{self, Factors, Method, Requirement, Verification};
+use crate::services::{authenticator, devices, login};
 use crate::state::AppState;
 use crate::views::Page;
 
 pub const INVALID_CREDENTIALS: &str = "The user ID or password is incorrect.";
 pub const NO_PHONE: &str = "Your practice requires a code texted to your phone at sign-in, but there is no phone number on file for you. Ask your account owner to add one.";
+const NOT_OFFERED: &str = "That way of signing in is not available to you. Use one of the ways listed below.";
 
 #[derive(Serialize)]
 struct LoginPage {
@@ -90,7 +91,7 @@ async fn submit(
     if let Some(previous) = signed.0 {
         session::delete(&state.db, previous.session.id).await?;
     }
-    match two_factor::requirement(&account, &user) {
+    match two_factor::requirement_for(state, &account, &user).await? {
         Requirement::NotRequired => {
             let token = login::start_session(state, &user, "password", &meta).await?;
             session::set_cookie(cookies, https, token);
@@ -112,15 +113,84 @@ async fn submit(
                 render(csrf, typed, Some(NO_PHONE.into()), None),
             )))
         }
-        Requirement::Required => {
+        Requirement::Required(factors) => {
             if registered_device(state, cookies, &user, &meta).await? {
                 let token = login::start_session(state, &user, "password+device", &meta).await?;
                 session::set_cookie(cookies, https, token);
                 return Ok(Page::see_other("/"));
             }
+            if factors.app {
+                // The app comes first: nothing is texted unless the person asks.
+                let challenge = two_factor::open_challenge(state, &user, "web").await?;
+                start_pending(state, cookies, &user, challenge.id, &meta).await?;
+                return Ok(Page::see_other("/login/verify"));
+            }
             send_first_code(state, cookies, &user, &account, &meta, csrf, typed).await
         }
+        Requirement::SetupAuthenticator { sms_first } => {
+            if registered_device(state, cookies, &user, &meta).await? {
+                start_setup(state, cookies, &user, "password+device", &meta).await?;
+                return Ok(Page::see_other("/login/setup"));
+            }
+            if sms_first {
+                return send_first_code(state, cookies, &user, &account, &meta, csrf, typed).await;
+            }
+            start_setup(state, cookies, &user, "password", &meta).await?;
+            Ok(Page::see_other("/login/setup"))
+        }
     }
+}
+
+/// A pending session waiting on `challenge_id`; it opens only `/login/verify*`.
+async fn start_pending(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    user: &user::Model,
+    challenge_id: i32,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let (token, _) = session::create(
+        &state.db,
+        state.now(),
+        NewSession {
+            user_id: user.id,
+            account_id: user.account_id,
+            state: STATE_PENDING,
+            factors: "password",
+            challenge_id: Some(challenge_id),
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
+        },
+    )
+    .await?;
+    session::set_cookie(cookies, state.settings.https(), token);
+    Ok(())
+}
+
+/// A set-up session: the factors passed so far are kept for the audit line at the end.
+async fn start_setup(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    user: &user::Model,
+    factors: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let (token, _) = session::create(
+        &state.db,
+        state.now(),
+        NewSession {
+            user_id: user.id,
+            account_id: user.account_id,
+            state: STATE_SETUP,
+            factors,
+            challenge_id: None,
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
+        },
+    )
+    .await?;
+    session::set_cookie(cookies, state.settings.https(), token);
+    Ok(())
 }
 
 /// Whether this browser holds a live registration for this user; a theft signal revokes it.
@@ -159,21 +229,7 @@ async fn send_first_code(
         }
         Err(other) => return Err(other),
     };
-    let (token, _) = session::create(
-        &state.db,
-        state.now(),
-        NewSession {
-            user_id: user.id,
-            account_id: user.account_id,
-            state: STATE_PENDING,
-            factors: "password",
-            challenge_id: Some(challenge.id),
-            ip: meta.ip.clone(),
-            user_agent: meta.user_agent.clone(),
-        },
-    )
-    .await?;
-    session::set_cookie(cookies, state.settings.https(), token);
+    start_pending(state, cookies, user, challenge.id, meta).await?;
     Ok(match failure {
         Some(error) => Page::Flash(Flash::error(Redirect::to("/login/verify"), error.user_message())),
         None => Page::see_other("/login/verify"),
@@ -191,37 +247,140 @@ async fn pending_challenge(
     }
 }
 
+/// Which form the verify page shows, and the other ways it offers.
+struct VerifyView {
+    method: Method,
+    factors: Factors,
+    texted: bool,
+}
+
+async fn verify_view(
+    state: &AppState,
+    pending: &SignedIn,
+    challenge: &entities::challenge::Model,
+    asked: Option<&str>,
+) -> Result<VerifyView, AppError> {
+    let factors = two_factor::factors_for(state, &pending.account, &pending.user).await?;
+    let texted = challenge.sends > 0;
+    let method = asked
+        .and_then(Method::parse)
+        .filter(|m| factors.allows(*m))
+        .unwrap_or_else(|| default_method(&factors, texted));
+    Ok(VerifyView {
+        method,
+        factors,
+        texted,
+    })
+}
+
+/// Once a code was texted, the text is what the person is waiting for; otherwise the app.
+fn default_method(factors: &Factors, texted: bool) -> Method {
+    if texted && factors.sms {
+        Method::Sms
+    } else {
+        factors.methods().first().copied().unwrap_or(Method::Sms)
+    }
+}
+
 #[derive(Serialize)]
 struct VerifyPage {
     csrf_token: String,
     phone_hint: String,
+    method: &'static str,
+    texted: bool,
+    offer_app: bool,
+    offer_sms: bool,
+    offer_recovery: bool,
     error: Option<String>,
     notice: Option<String>,
 }
 
-fn verify_page(pending: &SignedIn, error: Option<String>, notice: Option<String>) -> Template {
+fn verify_page(
+    pending: &SignedIn,
+    view: &VerifyView,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Template {
     Template::render(
         "verify",
         VerifyPage {
             csrf_token: pending.session.csrf_token.clone(),
             phone_hint: pending.user.phone.as_deref().map(mask).unwrap_or_default(),
+            method: view.method.as_str(),
+            texted: view.texted,
+            offer_app: view.factors.app,
+            offer_sms: view.factors.sms,
+            offer_recovery: view.factors.recovery,
             error,
             notice,
         },
     )
 }
 
-#[get("/login/verify")]
-fn verify_form(pending: Option<PendingLogin>, flash: Option<FlashMessage<'_>>) -> Page {
+#[get("/login/verify?<method>")]
+async fn verify_form(
+    state: &State<AppState>,
+    pending: Option<PendingLogin>,
+    flash: Option<FlashMessage<'_>>,
+    method: Option<&str>,
+) -> Result<Page, AppError> {
     let Some(PendingLogin(pending)) = pending else {
-        return Page::see_other("/login");
+        return Ok(Page::see_other("/login"));
     };
+    let Some(challenge) = pending_challenge(state, &pending).await? else {
+        return Ok(Page::see_other("/login"));
+    };
+    let view = verify_view(state, &pending, &challenge, method).await?;
     let (error, notice) = match flash {
         Some(f) if f.kind() == "error" => (Some(f.message().to_string()), None),
         Some(f) => (None, Some(f.message().to_string())),
         None => (None, None),
     };
-    Page::Html(verify_page(&pending, error, notice))
+    Ok(Page::Html(verify_page(&pending, &view, error, notice)))
+}
+
+/// Registers this browser for the person (after a second factor passed) and sets its cookie.
+async fn register_browser(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    signed: &SignedIn,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let agent = Agent::parse(meta.user_agent.as_deref());
+    let (device_token, registration) = device::register(
+        &state.db,
+        now,
+        NewRegistration {
+            user_id: signed.user.id,
+            account_id: signed.user.account_id,
+            kind: KIND_BROWSER,
+            agent: &agent,
+            label: agent.label(),
+            ip: meta.ip.clone(),
+            days: signed.account.device_days,
+        },
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        now,
+        Event::new("device.registered", "success")
+            .account(signed.user.account_id)
+            .actor(signed.user.id)
+            .subject(format!("user {}", signed.user.id))
+            .ip(meta.ip.clone())
+            .details(format!("device {} ({})", registration.id, registration.label)),
+    )
+    .await?;
+    device::set_browser_cookie(
+        cookies,
+        state.settings.https(),
+        signed.user.id,
+        &device_token,
+        signed.account.device_days,
+    );
+    Ok(())
 }
 
 #[post("/login/verify", data = "<form>")]
@@ -237,95 +396,226 @@ async fn verify(
         return Ok(Page::see_other("/login"));
     };
     let https = state.settings.https();
-    match two_factor::verify(state, &challenge, &pending.user, form.get("code")).await? {
+    let asked = Some(form.get("method")).filter(|m| !m.is_empty());
+    let view = verify_view(state, &pending, &challenge, asked).await?;
+    if asked.is_some_and(|m| Method::parse(m) != Some(view.method)) {
+        return Ok(Page::WithStatus((
+            Status::UnprocessableEntity,
+            verify_page(&pending, &view, Some(NOT_OFFERED.into()), None),
+        )));
+    }
+    match two_factor::verify(state, &challenge, &pending.user, view.method, form.get("code")).await? {
         Verification::Accepted => {
             session::delete(&state.db, pending.session.id).await?;
-            let now = state.now();
-            let agent = Agent::parse(meta.user_agent.as_deref());
-            let (device_token, registration) = device::register(
-                &state.db,
-                now,
-                NewRegistration {
-                    user_id: pending.user.id,
-                    account_id: pending.user.account_id,
-                    kind: KIND_BROWSER,
-                    agent: &agent,
-                    label: agent.label(),
-                    ip: meta.ip.clone(),
-                    days: pending.account.device_days,
-                },
-            )
-            .await?;
-            audit::record(
-                &state.db,
-                now,
-                Event::new("device.registered", "success")
-                    .account(pending.user.account_id)
-                    .actor(pending.user.id)
-                    .subject(format!("user {}", pending.user.id))
-                    .ip(meta.ip.clone())
-                    .details(format!("device {} ({})", registration.id, registration.label)),
-            )
-            .await?;
-            device::set_browser_cookie(cookies, https, pending.user.id, &device_token, pending.account.device_days);
+            let setup_needed = matches!(
+                two_factor::requirement_for(state, &pending.account, &pending.user).await?,
+                Requirement::SetupAuthenticator { .. }
+            );
+            let factors = format!("password+{}", view.method.as_str());
+            if setup_needed {
+                // The browser is registered once the app is set up too.
+                start_setup(state, cookies, &pending.user, &factors, &meta).await?;
+                return Ok(Page::see_other("/login/setup"));
+            }
+            register_browser(state, cookies, &pending, &meta).await?;
             // SECURITY: rotation again after the code step.
-            let token = login::start_session(state, &pending.user, "password+sms", &meta).await?;
+            let token = login::start_session(state, &pending.user, &factors, &meta).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/"))
         }
-        Verification::Wrong { tries_left } => {
-            let message = if tries_left > 0 {
-                format!("That code is not right. Check the latest text and try again ({tries_left} tries left).")
-            } else {
-                "That code is not right, and this sign-in has no tries left. Sign in again to get a new code.".to_string()
+        Verification::Wrong { tries_left, reused } => {
+            let what = match view.method {
+                Method::Sms => "That code is not right. Check the latest text and try again",
+                Method::App if reused => "That code was already used. Wait for the next code in your app and enter it",
+                Method::App => "That code is not right. Enter the code your app shows for Outcomes now",
+                Method::Recovery => "That recovery code is not right, or it was already used. Try another one",
             };
-            Ok(Page::WithStatus((Status::UnprocessableEntity, verify_page(&pending, Some(message), None))))
+            let message = if tries_left > 0 {
+                format!("{what} ({tries_left} tries left).")
+            } else {
+                "That code is not right, and this sign-in has no tries left. Sign in again to try once more.".to_string()
+            };
+            Ok(Page::WithStatus((
+                Status::UnprocessableEntity,
+                verify_page(&pending, &view, Some(message), None),
+            )))
         }
         Verification::Dead => Ok(Page::WithStatus((
             Status::Gone,
             verify_page(
                 &pending,
-                Some("This code can no longer be used: it expired, was already used, or had too many wrong tries. Sign in again to get a new code.".into()),
+                &view,
+                Some("This sign-in can no longer be completed: it expired, was already used, or had too many wrong tries. Sign in again.".into()),
                 None,
             ),
         ))),
         Verification::Locked { until } => {
             let minutes = ((until - state.now()) + 59) / 60;
             let message = format!("Too many wrong codes. Sign-in codes are locked for {minutes} more minutes; your account owner has been told.");
-            Ok(Page::limited(verify_page(&pending, Some(message), None), until - state.now()))
+            Ok(Page::limited(verify_page(&pending, &view, Some(message), None), until - state.now()))
         }
     }
 }
 
+/// "Send a new code", and for someone with an app "Text me a code instead" (the first text).
 #[post("/login/verify/resend", data = "<_form>")]
 async fn resend(state: &State<AppState>, pending: PendingLogin, _form: SecureForm) -> Result<Page, AppError> {
     let PendingLogin(pending) = pending;
     let Some(challenge) = pending_challenge(state, &pending).await? else {
         return Ok(Page::see_other("/login"));
     };
+    let view = verify_view(state, &pending, &challenge, Some("sms")).await?;
+    if !view.factors.sms {
+        return Ok(Page::WithStatus((
+            Status::Forbidden,
+            verify_page(
+                &pending,
+                &view,
+                Some("Your practice does not allow texted codes for you. Use your authenticator app or a recovery code.".into()),
+                None,
+            ),
+        )));
+    }
+    let first = challenge.sends == 0;
     match two_factor::resend(state, &challenge, &pending.user, &pending.account).await {
         Ok(None) => {
             // The pending state lasts as long as the newest code.
             session::extend_pending(&state.db, pending.session.id, state.now()).await?;
+            let message = if first {
+                "A code is on its way to your phone."
+            } else {
+                "A new code is on its way. Earlier codes no longer work."
+            };
             Ok(Page::Flash(Flash::success(
-                Redirect::to("/login/verify"),
-                "A new code is on its way. Earlier codes no longer work.",
+                Redirect::to("/login/verify?method=sms"),
+                message,
             )))
         }
         Ok(Some(error)) => Ok(Page::Flash(Flash::error(
-            Redirect::to("/login/verify"),
+            Redirect::to("/login/verify?method=sms"),
             error.user_message(),
         ))),
         Err(AppError::TooMany { retry_after, message }) => Ok(Page::limited(
-            verify_page(&pending, Some(message), None),
+            verify_page(&pending, &view, Some(message), None),
             retry_after,
         )),
         Err(AppError::BadRequest(message)) => Ok(Page::WithStatus((
             Status::Gone,
-            verify_page(&pending, Some(message), None),
+            verify_page(&pending, &view, Some(message), None),
         ))),
         Err(other) => Err(other),
     }
+}
+
+#[derive(Serialize)]
+struct SetupPage {
+    csrf_token: String,
+    action: &'static str,
+    secret_text: String,
+    otpauth_url: String,
+    qr_svg: String,
+    error: Option<String>,
+    layout: Option<crate::views::Layout>,
+}
+
+/// The app set-up page, for the sign-in walk-through and the Security page alike.
+pub async fn setup_page(
+    state: &AppState,
+    signed: &SignedIn,
+    action: &'static str,
+    layout: Option<crate::views::Layout>,
+    error: Option<String>,
+) -> Result<Template, AppError> {
+    let model = authenticator::setup_in_progress(state, &signed.user).await?;
+    let view = authenticator::setup_view(state, &signed.user, &model)?;
+    Ok(Template::render(
+        "authenticator_setup",
+        SetupPage {
+            csrf_token: signed.session.csrf_token.clone(),
+            action,
+            secret_text: view.secret_text,
+            otpauth_url: view.otpauth_url,
+            qr_svg: view.qr_svg,
+            error,
+            layout,
+        },
+    ))
+}
+
+pub const WRONG_SETUP_CODE: &str =
+    "That code does not match. Check that the app added \"Outcomes\" and enter the code it shows now.";
+
+#[get("/login/setup")]
+async fn setup_form(state: &State<AppState>, setup: Option<SetupLogin>) -> Result<Page, AppError> {
+    let Some(SetupLogin(setup)) = setup else {
+        return Ok(Page::see_other("/login"));
+    };
+    Ok(Page::Html(
+        setup_page(state, &setup, "/login/setup", None, None).await?,
+    ))
+}
+
+/// The first code from the new app: the app is set up, the browser registered, and the
+/// recovery codes shown once.
+#[post("/login/setup", data = "<form>")]
+async fn setup_confirm(
+    state: &State<AppState>,
+    setup: SetupLogin,
+    cookies: &CookieJar<'_>,
+    form: SecureForm,
+    meta: RequestMeta,
+) -> Result<Page, AppError> {
+    let SetupLogin(setup) = setup;
+    let Some(codes) =
+        authenticator::confirm_setup(state, &setup.user, form.get("code"), meta.ip.clone()).await?
+    else {
+        let page = setup_page(state, &setup, "/login/setup", None, Some(WRONG_SETUP_CODE.into())).await?;
+        return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
+    };
+    session::delete(&state.db, setup.session.id).await?;
+    if !setup.session.factors.contains("device") {
+        register_browser(state, cookies, &setup, &meta).await?;
+    }
+    let factors = format!("{}+app", setup.session.factors);
+    let token = login::start_session(state, &setup.user, &factors, &meta).await?;
+    session::set_cookie(cookies, state.settings.https(), token);
+    Ok(Page::Html(recovery_codes_page(None, codes, "/")))
+}
+
+#[derive(Serialize)]
+struct RecoveryCodesPage {
+    layout: Option<crate::views::Layout>,
+    codes: Vec<String>,
+    download: String,
+    next: &'static str,
+}
+
+/// The recovery codes, shown this once, with a plain-text download made in the page itself
+/// (the server keeps only their hashes).
+pub fn recovery_codes_page(
+    layout: Option<crate::views::Layout>,
+    codes: Vec<String>,
+    next: &'static str,
+) -> Template {
+    let text = format!(
+        "Outcomes recovery codes. Each works once, in place of a code from your app.\n\n{}\n",
+        codes.join("\n")
+    );
+    let download = format!(
+        "data:text/plain;charset=utf-8,{}",
+        url::form_urlencoded::byte_serialize(text.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    );
+    Template::render(
+        "recovery_codes",
+        RecoveryCodesPage {
+            layout,
+            codes,
+            download,
+            next,
+        },
+    )
 }
 
 /// Ends the session (full or pending) on the server and forgets the cookie.
@@ -345,5 +635,14 @@ async fn logout(
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![show, submit, verify_form, verify, resend, logout]
+    routes![
+        show,
+        submit,
+        verify_form,
+        verify,
+        resend,
+        setup_form,
+        setup_confirm,
+        logout
+    ]
 }

@@ -12,6 +12,7 @@ mod my;
 mod options;
 mod public;
 pub mod ratings;
+mod security;
 mod signup;
 mod staff;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Vec<Route> {
         devices::routes(),
         export::routes(),
         options::routes(),
+        security::routes(),
     ]
     .concat()
 }

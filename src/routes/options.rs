@@ -103,6 +103,14 @@ fn current_values(owner: &OwnerUser, clinical: &OutcomeSettings) -> FormState {
         form.values.insert(key.to_string(), value);
     };
     set("staff_two_factor", flag(owner.account.staff_two_factor));
+    set(
+        "staff_require_authenticator",
+        if owner.account.staff_require_authenticator {
+            "on".into()
+        } else {
+            String::new()
+        },
+    );
     set("client_two_factor", flag(owner.account.client_two_factor));
     set("device_days", owner.account.device_days.to_string());
     set("idle_minutes", owner.account.idle_minutes.to_string());
@@ -257,6 +265,7 @@ async fn save(
     }
     let input = OptionsInput {
         staff_two_factor: form.checked("staff_two_factor"),
+        staff_require_authenticator: form.checked("staff_require_authenticator"),
         client_two_factor: form.checked("client_two_factor"),
         device_days,
         idle_minutes,

@@ -5,7 +5,7 @@ use rocket::response::Redirect;
 use rocket::{Route, State, get, routes};
 
 use crate::auth::MaybeSignedIn;
-use crate::auth::session::STATE_PENDING;
+use crate::auth::session::{STATE_PENDING, STATE_SETUP};
 use crate::state::AppState;
 
 /// Staff to the dashboard, clients to their measures, everyone else to sign in.
@@ -13,6 +13,7 @@ use crate::state::AppState;
 fn index(signed: MaybeSignedIn) -> Redirect {
     let target = match signed.0 {
         Some(signed) if signed.session.state == STATE_PENDING => "/login/verify",
+        Some(signed) if signed.session.state == STATE_SETUP => "/login/setup",
         Some(signed) if signed.role().is_staff() => "/dashboard",
         Some(_) => "/my",
         None => "/login",

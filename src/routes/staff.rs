@@ -51,6 +51,7 @@ struct StaffFormPage {
     roles: Vec<Choice>,
     supervisors: Vec<Choice>,
     devices: Vec<DeviceRow>,
+    factor_summary: String,
 }
 
 /// A staff row; the full phone number only for people this manager manages (SPEC §2).
@@ -115,6 +116,10 @@ async fn form_page(
         Some(t) => devices::list_for_user(&state.db, t.id).await?,
         None => Vec::new(),
     };
+    let factor_summary = match target {
+        Some(t) => crate::services::authenticator::summary(&state.db, t.id).await?,
+        None => String::new(),
+    };
     let title = match target {
         Some(t) => format!("Staff: {}", t.full_name),
         None => "New staff member".to_string(),
@@ -132,6 +137,7 @@ async fn form_page(
             roles,
             supervisors,
             devices: device_rows(devices, state.now()),
+            factor_summary,
         },
     ))
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod authenticator;
 pub mod clients;
 pub mod dashboards;
 pub mod devices;

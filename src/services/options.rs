@@ -5,15 +5,17 @@ use sea_orm::{
     Set,
 };
 
-use entities::{account, user};
+use std::collections::HashSet;
 
-use crate::domain::{Plan, Role};
+use entities::{account, authenticator, user};
+
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::two_factor::{self, Requirement};
 
 pub struct OptionsInput {
     pub staff_two_factor: bool,
+    pub staff_require_authenticator: bool,
     pub client_two_factor: bool,
     pub device_days: i32,
     pub idle_minutes: i32,
@@ -39,6 +41,11 @@ pub async fn save(
         input.staff_two_factor.to_string(),
     );
     describe(
+        "staff_require_authenticator",
+        account.staff_require_authenticator.to_string(),
+        input.staff_require_authenticator.to_string(),
+    );
+    describe(
         "client_two_factor",
         account.client_two_factor.to_string(),
         input.client_two_factor.to_string(),
@@ -55,6 +62,7 @@ pub async fn save(
     );
     let mut active = account.clone().into_active_model();
     active.staff_two_factor = Set(input.staff_two_factor);
+    active.staff_require_authenticator = Set(input.staff_require_authenticator);
     active.client_two_factor = Set(input.client_two_factor);
     active.device_days = Set(input.device_days);
     active.idle_minutes = Set(input.idle_minutes);
@@ -74,7 +82,8 @@ pub async fn save(
     Ok(())
 }
 
-/// Active people whom the account wants protected but who have no phone number.
+/// Active people whom the account wants protected who have neither a phone number nor an
+/// authenticator app, and whom no app requirement walks through setting one up.
 pub async fn missing_phones(
     db: &impl ConnectionTrait,
     account: &account::Model,
@@ -86,19 +95,29 @@ pub async fn missing_phones(
         .order_by_asc(user::Column::FullName)
         .all(db)
         .await?;
-    let mobile = Plan::parse(&account.plan) == Some(Plan::Mobile);
+    let with_app: HashSet<i32> = authenticator::Entity::find()
+        .filter(authenticator::Column::AccountId.eq(account.id))
+        .filter(authenticator::Column::ConfirmedAt.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
     Ok(people
         .into_iter()
         .filter(|person| {
-            // What the switches would require if this person had a phone.
-            let is_client = Role::parse(&person.role) == Some(Role::Client);
-            let wanted = mobile
-                || if is_client {
-                    account.client_two_factor
-                } else {
-                    account.staff_two_factor
-                };
-            wanted && two_factor::requirement(account, person) != Requirement::Required
+            // Would the switches ask this person for a second step if they had a phone?
+            let wanted =
+                two_factor::requirement(account, &with_phone(person), false) != Requirement::NotRequired;
+            let now = two_factor::requirement(account, person, with_app.contains(&person.id));
+            wanted && matches!(now, Requirement::NotRequired | Requirement::RequiredWithoutPhone)
         })
         .collect())
+}
+
+fn with_phone(person: &user::Model) -> user::Model {
+    user::Model {
+        phone: Some(String::from("+10000000000")),
+        ..person.clone()
+    }
 }

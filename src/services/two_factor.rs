@@ -10,6 +10,7 @@ use crate::auth::tokens::{constant_time_eq, hmac_hex, random_below, random_token
 use crate::domain::{Plan, Role};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
+use crate::services::authenticator::{self, AppCode};
 use crate::sms::{SmsError, code_message};
 use crate::state::AppState;
 
@@ -22,30 +23,128 @@ pub const SENDS_PER_DAY: u64 = 10;
 pub const FAILURES_BEFORE_LOCK: i32 = 20;
 pub const LOCK_SECONDS: i64 = 60 * 60;
 
-/// Whether this person must pass the second step (SPEC §2).
+/// Whether this person must pass the second step (SPEC §2), and with what.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Requirement {
     NotRequired,
-    Required,
-    /// Required, but there is no phone: on `mobile` this person cannot sign in.
+    Required(Factors),
+    /// Required, but there is neither a phone nor an app: on `mobile` this person cannot sign in.
     RequiredWithoutPhone,
+    /// The owner requires an authenticator app for staff and this person has none: after the
+    /// password (and a texted code when they have a phone) they set one up before going on.
+    SetupAuthenticator {
+        sms_first: bool,
+    },
 }
 
-pub fn requirement(account: &account::Model, user: &user::Model) -> Requirement {
+/// The second factors a person may use at sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Factors {
+    pub app: bool,
+    pub sms: bool,
+    pub recovery: bool,
+}
+
+impl Factors {
+    pub fn allows(&self, method: Method) -> bool {
+        match method {
+            Method::App => self.app,
+            Method::Sms => self.sms,
+            Method::Recovery => self.recovery,
+        }
+    }
+
+    /// What the verify page and the API offer, strongest first.
+    pub fn methods(&self) -> Vec<Method> {
+        [Method::App, Method::Sms, Method::Recovery]
+            .into_iter()
+            .filter(|m| self.allows(*m))
+            .collect()
+    }
+}
+
+/// A way through the second step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    App,
+    Sms,
+    Recovery,
+}
+
+impl Method {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "app" => Some(Self::App),
+            "sms" => Some(Self::Sms),
+            "recovery" => Some(Self::Recovery),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Sms => "sms",
+            Self::Recovery => "recovery",
+        }
+    }
+}
+
+/// `has_app`: the person has a confirmed authenticator app (and so recovery codes).
+pub fn requirement(account: &account::Model, user: &user::Model, has_app: bool) -> Requirement {
     let plan = Plan::parse(&account.plan).unwrap_or(Plan::Mobile);
     let is_client = Role::parse(&user.role) == Some(Role::Client);
+    let app_only = !is_client && account.staff_require_authenticator;
     let wanted = match plan {
         Plan::Mobile => true,
         Plan::Pro if is_client => account.client_two_factor,
-        Plan::Pro => account.staff_two_factor,
+        Plan::Pro => account.staff_two_factor || app_only,
     };
-    match (wanted, user.phone.is_some(), plan) {
-        (false, _, _) => Requirement::NotRequired,
-        (true, true, _) => Requirement::Required,
-        (true, false, Plan::Mobile) => Requirement::RequiredWithoutPhone,
-        // On `pro` a person without a phone signs in with the password and is listed as unprotected.
-        (true, false, Plan::Pro) => Requirement::NotRequired,
+    let has_phone = user.phone.is_some();
+    if !wanted {
+        return Requirement::NotRequired;
     }
+    if app_only && !has_app {
+        return Requirement::SetupAuthenticator { sms_first: has_phone };
+    }
+    if has_app || has_phone {
+        return Requirement::Required(Factors {
+            app: has_app,
+            sms: has_phone && !app_only,
+            recovery: has_app,
+        });
+    }
+    match plan {
+        Plan::Mobile => Requirement::RequiredWithoutPhone,
+        // On `pro` a person without a phone or app signs in with the password and is listed as unprotected.
+        Plan::Pro => Requirement::NotRequired,
+    }
+}
+
+/// `requirement`, looking up whether the person has an app.
+pub async fn requirement_for(
+    state: &AppState,
+    account: &account::Model,
+    user: &user::Model,
+) -> Result<Requirement, AppError> {
+    let has_app = authenticator::confirmed(&state.db, user.id).await?.is_some();
+    Ok(requirement(account, user, has_app))
+}
+
+/// The factors a pending sign-in may use now (a set-up walk-through starts with a text).
+pub async fn factors_for(
+    state: &AppState,
+    account: &account::Model,
+    user: &user::Model,
+) -> Result<Factors, AppError> {
+    Ok(match requirement_for(state, account, user).await? {
+        Requirement::Required(factors) => factors,
+        Requirement::SetupAuthenticator { sms_first: true } => Factors {
+            sms: true,
+            ..Factors::default()
+        },
+        _ => Factors::default(),
+    })
 }
 
 /// `column + 1`, for counters bumped in one atomic UPDATE.
@@ -220,6 +319,32 @@ pub async fn start_challenge(
     Ok((created, failure))
 }
 
+/// Creates a challenge for someone with an authenticator app: nothing is texted unless they
+/// ask for it ("text me a code instead" is then the challenge's first send).
+pub async fn open_challenge(
+    state: &AppState,
+    user: &user::Model,
+    purpose: &str,
+) -> Result<challenge::Model, AppError> {
+    let now = state.now();
+    Ok(challenge::ActiveModel {
+        public_id: Set(random_token::<16>()),
+        user_id: Set(user.id),
+        account_id: Set(user.account_id),
+        purpose: Set(purpose.to_string()),
+        // No code yet: an empty hash matches no submitted code.
+        code_hash: Set(String::new()),
+        created_at: Set(now),
+        expires_at: Set(now + CODE_SECONDS),
+        attempts: Set(0),
+        sends: Set(0),
+        last_sent_at: Set(0),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?)
+}
+
 /// "Send a new code": a new code replaces the old one (30 s apart, at most 3 per challenge).
 pub async fn resend(
     state: &AppState,
@@ -282,6 +407,8 @@ pub enum Verification {
     Accepted,
     Wrong {
         tries_left: i32,
+        /// An app code that was right but already used (each works once).
+        reused: bool,
     },
     /// Expired, used, or out of tries: sign in again.
     Dead,
@@ -290,12 +417,14 @@ pub enum Verification {
     },
 }
 
-/// Checks a code. Claiming a try and consuming the challenge are single atomic UPDATEs, so
-/// concurrent tries can neither exceed 5 nor both succeed.
+/// Checks a code of the given kind: texted, from the app, or a recovery code; all share the
+/// challenge's 5 tries and the 20-failure lock. Claiming a try and consuming the challenge are
+/// single atomic UPDATEs, so concurrent tries can neither exceed 5 nor both succeed.
 pub async fn verify(
     state: &AppState,
     challenge: &challenge::Model,
     user: &user::Model,
+    method: Method,
     submitted: &str,
 ) -> Result<Verification, AppError> {
     let now = state.now();
@@ -323,16 +452,22 @@ pub async fn verify(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let normalized: String = submitted
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    let matches = normalized.len() == 6
-        && normalized.bytes().all(|b| b.is_ascii_digit())
-        && constant_time_eq(
-            &code_hash(state, &current.public_id, &normalized),
-            &current.code_hash,
-        );
+    let mut reused = false;
+    let matches = match method {
+        Method::Sms => texted_code_matches(state, &current, submitted),
+        Method::App => match authenticator::confirmed(&state.db, user.id).await? {
+            Some(app) => match authenticator::check_code(state, user, &app, submitted).await? {
+                AppCode::Accepted => true,
+                AppCode::Reused => {
+                    reused = true;
+                    false
+                }
+                AppCode::Wrong => false,
+            },
+            None => false,
+        },
+        Method::Recovery => authenticator::use_recovery_code(state, user, submitted).await?,
+    };
     if matches {
         let consumed = challenge::Entity::update_many()
             .col_expr(challenge::Column::ConsumedAt, Expr::value(now))
@@ -352,21 +487,43 @@ pub async fn verify(
                 Event::new("code.accepted", "success")
                     .account(user.account_id)
                     .actor(user.id)
-                    .subject(format!("user {}", user.id)),
+                    .subject(format!("user {}", user.id))
+                    .details(format!("factor {}", method.as_str())),
             )
             .await?;
             return Ok(Verification::Accepted);
         }
         return Ok(Verification::Dead);
     }
-    record_failure(state, user, now).await?;
+    record_failure(state, user, method, now).await?;
     Ok(Verification::Wrong {
         tries_left: (MAX_TRIES - current.attempts).max(0),
+        reused,
     })
 }
 
+fn texted_code_matches(state: &AppState, challenge: &challenge::Model, submitted: &str) -> bool {
+    let normalized: String = submitted
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    // `sends == 0`: nothing was texted for this challenge, so no texted code can be right.
+    challenge.sends > 0
+        && normalized.len() == 6
+        && normalized.bytes().all(|b| b.is_ascii_digit())
+        && constant_time_eq(
+            &code_hash(state, &challenge.public_id, &normalized),
+            &challenge.code_hash,
+        )
+}
+
 /// Counts a wrong code across challenges; the 20th in a row locks the second step for an hour.
-async fn record_failure(state: &AppState, user: &user::Model, now: i64) -> Result<(), AppError> {
+async fn record_failure(
+    state: &AppState,
+    user: &user::Model,
+    method: Method,
+    now: i64,
+) -> Result<(), AppError> {
     user::Entity::update_many()
         .col_expr(user::Column::CodeFailures, plus_one(user::Column::CodeFailures))
         .filter(user::Column::Id.eq(user.id))
@@ -377,7 +534,8 @@ async fn record_failure(state: &AppState, user: &user::Model, now: i64) -> Resul
         now,
         Event::new("code.rejected", "failure")
             .account(user.account_id)
-            .subject(format!("user {}", user.id)),
+            .subject(format!("user {}", user.id))
+            .details(format!("factor {}", method.as_str())),
     )
     .await?;
     // Exactly one request sees rows_affected == 1 and does the locking and the mail.

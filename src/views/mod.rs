@@ -98,6 +98,7 @@ fn links_for(role: Role) -> Vec<NavLink> {
         links.push(link("/options", "Options"));
     }
     links.push(link("/devices", "My devices"));
+    links.push(link("/security", "Security"));
     links.push(link("/account/password", "Password"));
     links
 }

@@ -1,0 +1,475 @@
+//! Authenticator apps (TOTP, RFC 6238: SHA-1, 6 digits, 30 s, ±1 step) and recovery codes:
+//! setting up, checking a code once, new recovery sets, removal and resets by a manager.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use totp_rs::{Algorithm, Builder, Totp};
+
+use entities::{authenticator, recovery_code, user};
+
+use crate::auth::password::UNAMBIGUOUS;
+use crate::auth::tokens::{random_below, random_bytes};
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::state::AppState;
+
+pub const STEP_SECONDS: u64 = 30;
+pub const RECOVERY_CODE_COUNT: usize = 10;
+const ISSUER: &str = "Outcomes";
+
+fn totp(secret: Vec<u8>, account_name: &str) -> Result<Totp, AppError> {
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(STEP_SECONDS)
+        .with_secret(secret)
+        .with_issuer(Some(ISSUER))
+        .with_account_name(account_name)
+        .build()
+        .map_err(|e| AppError::Internal(format!("totp: {e:?}")))
+}
+
+/// The secret sealed under the derived key; the user's id is bound in, so a sealed secret
+/// copied onto another person's row does not open.
+fn seal(state: &AppState, user_id: i32, secret: &[u8]) -> Result<String, AppError> {
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(&state.keys.totp_seal));
+    let nonce = random_bytes::<12>();
+    let aad = format!("user:{user_id}");
+    let sealed = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: secret,
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| AppError::Internal("sealing a secret failed".into()))?;
+    Ok(BASE64.encode([nonce.as_slice(), &sealed].concat()))
+}
+
+fn open(state: &AppState, model: &authenticator::Model) -> Result<Vec<u8>, AppError> {
+    let bytes = BASE64
+        .decode(&model.secret_sealed)
+        .map_err(|_| AppError::Internal("sealed secret is not base64".into()))?;
+    if bytes.len() < 12 {
+        return Err(AppError::Internal("sealed secret too short".into()));
+    }
+    let (nonce, sealed) = bytes.split_at(12);
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(&state.keys.totp_seal));
+    let aad = format!("user:{}", model.user_id);
+    cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: sealed,
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| AppError::Internal("an authenticator secret did not open (secret key changed?)".into()))
+}
+
+/// The person's working authenticator app, if any.
+pub async fn confirmed(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<authenticator::Model>, AppError> {
+    Ok(authenticator::Entity::find()
+        .filter(authenticator::Column::UserId.eq(user_id))
+        .filter(authenticator::Column::ConfirmedAt.is_not_null())
+        .order_by_desc(authenticator::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// An app being set up: its first code not entered yet.
+pub async fn unconfirmed(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<authenticator::Model>, AppError> {
+    Ok(authenticator::Entity::find()
+        .filter(authenticator::Column::UserId.eq(user_id))
+        .filter(authenticator::Column::ConfirmedAt.is_null())
+        .order_by_desc(authenticator::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// Starts setting up an app with a fresh secret; an earlier unfinished set-up is dropped.
+/// A working app stays in use until the new one is confirmed.
+pub async fn start_setup(state: &AppState, user: &user::Model) -> Result<authenticator::Model, AppError> {
+    authenticator::Entity::delete_many()
+        .filter(authenticator::Column::UserId.eq(user.id))
+        .filter(authenticator::Column::ConfirmedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    // 160 bits, the size RFC 4226 recommends for HMAC-SHA-1.
+    let secret = random_bytes::<20>();
+    Ok(authenticator::ActiveModel {
+        user_id: Set(user.id),
+        account_id: Set(user.account_id),
+        secret_sealed: Set(seal(state, user.id, &secret)?),
+        created_at: Set(state.now()),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?)
+}
+
+/// The unfinished set-up, or a new one.
+pub async fn setup_in_progress(
+    state: &AppState,
+    user: &user::Model,
+) -> Result<authenticator::Model, AppError> {
+    match unconfirmed(&state.db, user.id).await? {
+        Some(found) => Ok(found),
+        None => start_setup(state, user).await,
+    }
+}
+
+/// What the set-up page shows: the QR code (SVG) and the same secret as text.
+pub struct SetupView {
+    pub secret_text: String,
+    pub otpauth_url: String,
+    pub qr_svg: String,
+}
+
+pub fn setup_view(
+    state: &AppState,
+    user: &user::Model,
+    model: &authenticator::Model,
+) -> Result<SetupView, AppError> {
+    let totp = totp(open(state, model)?, &user.login)?;
+    let otpauth_url = totp
+        .to_url()
+        .map_err(|e| AppError::Internal(format!("otpauth url: {e:?}")))?;
+    let qr = qrcode::QrCode::with_error_correction_level(otpauth_url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| AppError::Internal(format!("qr: {e}")))?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(220, 220)
+        .quiet_zone(true)
+        .build();
+    // Inline in the page: drop the XML prolog, which HTML does not want.
+    let qr_svg = svg
+        .find("<svg")
+        .map_or(svg.clone(), |start| svg[start..].to_string());
+    let base32 = totp.secret().to_base32();
+    let secret_text = base32
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(SetupView {
+        secret_text,
+        otpauth_url,
+        qr_svg,
+    })
+}
+
+/// How a submitted app code fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppCode {
+    Accepted,
+    Wrong,
+    /// Right code, but its time step was already used: each code works once.
+    Reused,
+}
+
+fn normalized_code(submitted: &str) -> Option<String> {
+    let digits: String = submitted
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// The time step (within ±1 of now) whose code `submitted` is.
+fn matching_step(
+    state: &AppState,
+    user: &user::Model,
+    model: &authenticator::Model,
+    submitted: &str,
+) -> Result<Option<i64>, AppError> {
+    let Some(code) = normalized_code(submitted) else {
+        return Ok(None);
+    };
+    let totp = totp(open(state, model)?, &user.login)?;
+    let now = u64::try_from(state.now()).unwrap_or_default();
+    Ok(totp.check(&code, now).and_then(|step| i64::try_from(step).ok()))
+}
+
+/// Checks a code from the person's app. Accepting moves `last_used_step` forward in one atomic
+/// UPDATE, so a code (or an older one) is never accepted twice, even by two requests at once.
+pub async fn check_code(
+    state: &AppState,
+    user: &user::Model,
+    model: &authenticator::Model,
+    submitted: &str,
+) -> Result<AppCode, AppError> {
+    let Some(step) = matching_step(state, user, model, submitted)? else {
+        return Ok(AppCode::Wrong);
+    };
+    let claimed = authenticator::Entity::update_many()
+        .col_expr(authenticator::Column::LastUsedStep, Expr::value(step))
+        .filter(authenticator::Column::Id.eq(model.id))
+        .filter(
+            Condition::any()
+                .add(authenticator::Column::LastUsedStep.is_null())
+                .add(authenticator::Column::LastUsedStep.lt(step)),
+        )
+        .exec(&state.db)
+        .await?;
+    Ok(if claimed.rows_affected == 1 {
+        AppCode::Accepted
+    } else {
+        AppCode::Reused
+    })
+}
+
+/// Confirms a set-up with its first code: the new app replaces any earlier one, and a new set
+/// of recovery codes (returned, shown once) replaces any earlier set.
+pub async fn confirm_setup(
+    state: &AppState,
+    user: &user::Model,
+    submitted: &str,
+    ip: Option<String>,
+) -> Result<Option<Vec<String>>, AppError> {
+    let Some(model) = unconfirmed(&state.db, user.id).await? else {
+        return Err(AppError::BadRequest(
+            "There is no authenticator set-up in progress. Start again from the Security page.".into(),
+        ));
+    };
+    let Some(step) = matching_step(state, user, &model, submitted)? else {
+        return Ok(None);
+    };
+    let (codes, hashes) = new_recovery_set(state).await?;
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let replaced = authenticator::Entity::delete_many()
+        .filter(authenticator::Column::UserId.eq(user.id))
+        .filter(authenticator::Column::Id.ne(model.id))
+        .exec(&txn)
+        .await?;
+    let confirmed = authenticator::Entity::update_many()
+        .col_expr(authenticator::Column::ConfirmedAt, Expr::value(now))
+        .col_expr(authenticator::Column::LastUsedStep, Expr::value(step))
+        .filter(authenticator::Column::Id.eq(model.id))
+        .filter(authenticator::Column::ConfirmedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if confirmed.rows_affected != 1 {
+        // Another request confirmed it first.
+        return Err(AppError::BadRequest(
+            "This authenticator was already confirmed. Open the Security page to see it.".into(),
+        ));
+    }
+    store_recovery_set(&txn, user, hashes, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("authenticator.added", "success")
+            .account(user.account_id)
+            .actor(user.id)
+            .subject(format!("user {}", user.id))
+            .ip(ip)
+            .details(if replaced.rows_affected > 0 {
+                "replaced the earlier app; new recovery codes"
+            } else {
+                "new recovery codes"
+            }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(codes))
+}
+
+/// Ten codes like `k7m2q-x9hwp` (10 symbols from a 31-letter alphabet, ~49 bits each) and
+/// their argon2 hashes.
+async fn new_recovery_set(state: &AppState) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let codes: Vec<String> = (0..RECOVERY_CODE_COUNT)
+        .map(|_| {
+            let symbols: String = (0..10)
+                .map(|_| UNAMBIGUOUS[random_below(UNAMBIGUOUS.len() as u32) as usize] as char)
+                .collect();
+            format!("{}-{}", &symbols[..5], &symbols[5..])
+        })
+        .collect();
+    let normalized = codes.iter().map(|c| normalize_recovery(c)).collect();
+    let hashes = state.hasher.hash_secrets(normalized).await?;
+    Ok((codes, hashes))
+}
+
+async fn store_recovery_set(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    hashes: Vec<String>,
+    now: i64,
+) -> Result<(), AppError> {
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(user.id))
+        .exec(db)
+        .await?;
+    let rows = hashes.into_iter().map(|hash| recovery_code::ActiveModel {
+        user_id: Set(user.id),
+        account_id: Set(user.account_id),
+        code_hash: Set(hash),
+        created_at: Set(now),
+        ..Default::default()
+    });
+    recovery_code::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
+}
+
+/// Makes a new set of recovery codes; the old set stops working.
+pub async fn replace_recovery_codes(
+    state: &AppState,
+    user: &user::Model,
+    ip: Option<String>,
+) -> Result<Vec<String>, AppError> {
+    let (codes, hashes) = new_recovery_set(state).await?;
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    store_recovery_set(&txn, user, hashes, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("recovery_codes.replaced", "success")
+            .account(user.account_id)
+            .actor(user.id)
+            .subject(format!("user {}", user.id))
+            .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(codes)
+}
+
+/// Lower case without spaces or dashes, as typed from a printout.
+fn normalize_recovery(submitted: &str) -> String {
+    submitted
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .take(64)
+        .collect()
+}
+
+/// Uses one recovery code: marked used in one atomic UPDATE, so it works once; the person is
+/// e-mailed, since a recovery code in use may mean a lost phone or someone else.
+pub async fn use_recovery_code(
+    state: &AppState,
+    user: &user::Model,
+    submitted: &str,
+) -> Result<bool, AppError> {
+    let code = normalize_recovery(submitted);
+    if code.len() != 10 {
+        return Ok(false);
+    }
+    let unused = recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(user.id))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .order_by_asc(recovery_code::Column::Id)
+        .all(&state.db)
+        .await?;
+    let hashes = unused.iter().map(|r| r.code_hash.clone()).collect();
+    let Some(index) = state.hasher.find_match(code, hashes).await? else {
+        return Ok(false);
+    };
+    let now = state.now();
+    let used = recovery_code::Entity::update_many()
+        .col_expr(recovery_code::Column::UsedAt, Expr::value(now))
+        .filter(recovery_code::Column::Id.eq(unused[index].id))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if used.rows_affected != 1 {
+        return Ok(false);
+    }
+    let left = unused.len() - 1;
+    if let Some(email) = user.email.as_deref() {
+        let body = format!(
+            "A recovery code was just used to sign in to Outcomes as \"{}\". You have {left} recovery codes left.\n\nIf this was not you, tell your account owner at once: someone may know your password.\nIf you lost your phone, add your authenticator app again from the Security page and make new recovery codes.\n",
+            user.login
+        );
+        state
+            .mailer
+            .send(email, "Outcomes: a recovery code was used to sign in", &body)
+            .await;
+    }
+    Ok(true)
+}
+
+/// What the Security page says about a person's factors.
+pub struct FactorStatus {
+    pub app_since: Option<i64>,
+    pub recovery_left: u64,
+}
+
+pub async fn status(db: &impl ConnectionTrait, user_id: i32) -> Result<FactorStatus, AppError> {
+    let app_since = confirmed(db, user_id).await?.and_then(|a| a.confirmed_at);
+    let recovery_left = recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .count(db)
+        .await?;
+    Ok(FactorStatus {
+        app_since,
+        recovery_left,
+    })
+}
+
+/// One line for a manager's view of the person: app and recovery codes left.
+pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<String, AppError> {
+    let status = status(db, user_id).await?;
+    Ok(match status.app_since {
+        Some(since) => format!(
+            "Authenticator app since {}; {} of {RECOVERY_CODE_COUNT} recovery codes left.",
+            crate::views::format_time(since),
+            status.recovery_left
+        ),
+        None => "No authenticator app.".to_string(),
+    })
+}
+
+/// Forgets the person's app and recovery codes (their own removal, or a reset by a manager).
+pub async fn remove_all(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, AppError> {
+    let apps = authenticator::Entity::delete_many()
+        .filter(authenticator::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(apps.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_6238_sha1_vectors_at_six_digits() {
+        // RFC 6238 appendix B, SHA-1 secret "12345678901234567890"; 6 digits are the last 6 of 8.
+        let totp = totp(b"12345678901234567890".to_vec(), "test").expect("valid");
+        assert_eq!(totp.generate(59).to_string(), "287082");
+        assert_eq!(totp.generate(1_111_111_109).to_string(), "081804");
+        assert_eq!(totp.generate(2_000_000_000).to_string(), "279037");
+    }
+
+    #[test]
+    fn recovery_codes_are_typed_loosely() {
+        assert_eq!(normalize_recovery(" K7M2Q-x9hwp "), "k7m2qx9hwp");
+        assert_eq!(normalized_code("123 456").as_deref(), Some("123456"));
+        assert_eq!(normalized_code("12345"), None);
+    }
+}
