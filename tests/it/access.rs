@@ -49,6 +49,7 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("/account/password", [200, 200, 200, 200, 200]),
     ("/options", [200, 403, 403, 403, 403]),
     ("/devices", [200, 200, 200, 200, 200]),
+    ("/security", [200, 200, 200, 200, 200]),
 ];
 
 async fn every_role_opens_exactly_its_pages(app: TestApp) {

@@ -63,6 +63,11 @@ const POST_ROUTES: &[&str] = &[
     "/staff/new",
     "/staff/2",
     "/staff/2/devices/revoke",
+    "/staff/2/two-factor/reset",
+    "/clients/3/two-factor/reset",
+    "/security",
+    "/security/authenticator",
+    "/login/setup",
     "/clients/new",
     "/clients/3",
     "/clients/3/password",
@@ -95,6 +100,9 @@ const GET_ROUTES: &[&str] = &[
     "/my/measures/%FF",
     "/my/measures/ors",
     "/devices",
+    "/security",
+    "/security/authenticator",
+    "/login/setup",
     "/audit",
     "/audit.csv",
     "/export.csv",
@@ -152,6 +160,8 @@ async fn tables(app: &TestApp) -> Vec<i64> {
         "devices",
         "outcome_settings",
         "safety_alerts",
+        "authenticators",
+        "recovery_codes",
     ] {
         counts.push(count_rows(app, table).await);
     }

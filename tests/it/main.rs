@@ -6,6 +6,7 @@ mod common;
 mod access;
 mod accounts;
 mod api;
+mod authenticator;
 mod config;
 mod faults;
 mod forms;
