@@ -123,14 +123,14 @@ pub async fn start_setup(state: &AppState, user: &user::Model) -> Result<authent
     .await?)
 }
 
-/// The unfinished set-up, or a new one.
+/// The unfinished set-up, or a new one (also when the old one no longer opens).
 pub async fn setup_in_progress(
     state: &AppState,
     user: &user::Model,
 ) -> Result<authenticator::Model, AppError> {
     match unconfirmed(&state.db, user.id).await? {
-        Some(found) => Ok(found),
-        None => start_setup(state, user).await,
+        Some(found) if open(state, &found).is_ok() => Ok(found),
+        _ => start_setup(state, user).await,
     }
 }
 
@@ -202,7 +202,16 @@ fn matching_step(
     let Some(code) = normalized_code(submitted) else {
         return Ok(None);
     };
-    let totp = totp(open(state, model)?, &user.login)?;
+    let secret = match open(state, model) {
+        Ok(secret) => secret,
+        Err(error) => {
+            // The secret key changed since the app was added: the code cannot be checked, and
+            // the person needs a reset. Refuse like a wrong code rather than fail the request.
+            log::error!("authenticator {} of user {}: {error}", model.id, user.id);
+            return Ok(None);
+        }
+    };
+    let totp = totp(secret, &user.login)?;
     let now = u64::try_from(state.now()).unwrap_or_default();
     Ok(totp.check(&code, now).and_then(|step| i64::try_from(step).ok()))
 }

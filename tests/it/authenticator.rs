@@ -838,7 +838,54 @@ async fn on_the_mobile_plan_an_app_stands_in_for_a_missing_phone(app: TestApp) {
     assert_eq!(done.location(), Some("/"));
 }
 
+async fn a_sealed_secret_opens_only_for_its_person(app: TestApp) {
+    let owner = practice(&app).await;
+    let pat = signed_in_with_text(&app).await;
+    let (secret, _) = add_app(&app, &pat).await;
+    create_staff(&owner, "provider", "sam", "(415) 555-2672", None).await;
+    // Copy pat's sealed secret onto a row for sam, as someone with database access might.
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let db = app.db().await;
+    let pats = entities::authenticator::Entity::find()
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("pat's app");
+    entities::authenticator::ActiveModel {
+        user_id: Set(id_of(&app, "sam").await),
+        account_id: Set(pats.account_id),
+        secret_sealed: Set(pats.secret_sealed.clone()),
+        created_at: Set(pats.created_at),
+        confirmed_at: Set(pats.confirmed_at),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("insert");
+    app.clock.advance(30);
+    settle_in_step(&app);
+    let browser = app.browser();
+    assert_eq!(
+        browser.login("sam", STRONG_PASSWORD).await.location(),
+        Some("/login/verify")
+    );
+    let answer = enter(&browser, "app", &totp_at(&secret, app.clock.now())).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bound to pat: refused, not a 500"
+    );
+    // Sam can still get in with a text.
+    let csrf = browser.csrf_from("/login/verify").await;
+    browser
+        .post("/login/verify/resend", &[("csrf_token", &csrf)])
+        .await;
+    let code = app.twilio.last_code_to("+14155552672").expect("code");
+    assert_eq!(enter(&browser, "sms", &code).await.location(), Some("/"));
+}
+
 crate::db_tests!(
+    a_sealed_secret_opens_only_for_its_person,
     adding_an_app_needs_the_password_and_a_first_code,
     at_sign_in_the_app_comes_first_and_registers_the_browser,
     a_replayed_code_and_drift_beyond_one_step_are_refused,
