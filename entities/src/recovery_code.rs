@@ -8,6 +8,8 @@ pub struct Model {
     pub id: i32,
     pub user_id: i32,
     pub account_id: i32,
+    /// 16 bits of a keyed hash of the code: picks the one row to run argon2 against.
+    pub code_tag: String,
     pub code_hash: String,
     pub created_at: i64,
     pub used_at: Option<i64>,

@@ -54,6 +54,7 @@ impl MigrationTrait for Migration {
                     .col(pk_auto(RecoveryCodes::Id))
                     .col(integer(RecoveryCodes::UserId))
                     .col(integer(RecoveryCodes::AccountId))
+                    .col(string_len(RecoveryCodes::CodeTag, 8))
                     .col(string_len(RecoveryCodes::CodeHash, 200))
                     .col(big_integer(RecoveryCodes::CreatedAt))
                     .col(big_integer_null(RecoveryCodes::UsedAt))
@@ -117,6 +118,7 @@ enum RecoveryCodes {
     Id,
     UserId,
     AccountId,
+    CodeTag,
     CodeHash,
     CreatedAt,
     UsedAt,

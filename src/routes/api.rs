@@ -212,17 +212,12 @@ async fn login_route(
                 "Your practice requires a texted code, but there is no phone number on file for you. Ask your account owner to add one.",
             ));
         }
-        Requirement::SetupAuthenticator { .. } => {
-            return Err(ApiError::new(
-                Status::Forbidden,
-                "authenticator_setup_required",
-                "Your practice requires an authenticator app. Sign in on the web once to set it up, then use the app.",
-            ));
-        }
+        Requirement::SetupAuthenticator { .. } => return Err(setup_required()),
         Requirement::Required(factors) => factors,
     };
     let token = input.device_token.as_deref().and_then(DeviceToken::parse);
-    if devices::check_at_sign_in(state, &user, KIND_APP, token.as_ref(), &meta).await? {
+    if let Some(used) = devices::check_at_sign_in(state, &user, KIND_APP, token.as_ref(), &meta).await? {
+        audit::record(&state.db, state.now(), used).await?;
         return signed_in(state, &user, "password+device", None, meta.ip.clone()).await;
     }
     if factors.app {
@@ -283,6 +278,14 @@ async fn find_challenge(
     Ok((found, user, account))
 }
 
+fn setup_required() -> ApiError {
+    ApiError::new(
+        Status::Forbidden,
+        "authenticator_setup_required",
+        "Your practice requires an authenticator app. Sign in on the web once to set it up, then use the app.",
+    )
+}
+
 fn expired() -> ApiError {
     ApiError::new(
         Status::Gone,
@@ -300,6 +303,12 @@ async fn verify(
 ) -> ApiResult<(Status, Json<Value>)> {
     let input: VerifyBody = body(limits, data).await?;
     let (found, user, account) = find_challenge(state, &input.challenge_id).await?;
+    // The owner may have required the app since this challenge began: no token without it.
+    if let Requirement::SetupAuthenticator { .. } =
+        two_factor::requirement_for(state, &account, &user).await?
+    {
+        return Err(setup_required());
+    }
     let factors = two_factor::factors_for(state, &account, &user).await?;
     let method = match input.method.as_deref() {
         None => {

@@ -91,9 +91,24 @@ async fn submit(
     if let Some(previous) = signed.0 {
         session::delete(&state.db, previous.session.id).await?;
     }
+    // A live registration proves an earlier second factor, so the common sign-in needs no more
+    // lookups; only when the owner requires the app does having one still matter.
+    let device = if two_factor::wants_second_step(&account, &user) {
+        registered_device(state, cookies, &user, &meta).await?
+    } else {
+        None
+    };
+    let device = match device {
+        Some(used) if !two_factor::app_only(&account, &user) => {
+            let token = login::start_session(state, &user, "password+device", &meta, Some(used)).await?;
+            session::set_cookie(cookies, https, token);
+            return Ok(Page::see_other("/"));
+        }
+        other => other,
+    };
     match two_factor::requirement_for(state, &account, &user).await? {
         Requirement::NotRequired => {
-            let token = login::start_session(state, &user, "password", &meta).await?;
+            let token = login::start_session(state, &user, "password", &meta, None).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/"))
         }
@@ -114,8 +129,8 @@ async fn submit(
             )))
         }
         Requirement::Required(factors) => {
-            if registered_device(state, cookies, &user, &meta).await? {
-                let token = login::start_session(state, &user, "password+device", &meta).await?;
+            if let Some(used) = device {
+                let token = login::start_session(state, &user, "password+device", &meta, Some(used)).await?;
                 session::set_cookie(cookies, https, token);
                 return Ok(Page::see_other("/"));
             }
@@ -128,7 +143,8 @@ async fn submit(
             send_first_code(state, cookies, &user, &account, &meta, csrf, typed).await
         }
         Requirement::SetupAuthenticator { sms_first } => {
-            if registered_device(state, cookies, &user, &meta).await? {
+            if let Some(used) = device {
+                audit::record(&state.db, state.now(), used).await?;
                 start_setup(state, cookies, &user, "password+device", &meta).await?;
                 return Ok(Page::see_other("/login/setup"));
             }
@@ -193,18 +209,19 @@ async fn start_setup(
     Ok(())
 }
 
-/// Whether this browser holds a live registration for this user; a theft signal revokes it.
+/// Whether this browser holds a live registration for this user (its `device.used` event, to
+/// record with the sign-in); a theft signal revokes it.
 async fn registered_device(
     state: &AppState,
     cookies: &CookieJar<'_>,
     user: &user::Model,
     meta: &RequestMeta,
-) -> Result<bool, AppError> {
+) -> Result<Option<Event<'static>>, AppError> {
     let https = state.settings.https();
     let token = device::read_browser_cookie(cookies, https, user.id);
     let registered = devices::check_at_sign_in(state, user, KIND_BROWSER, token.as_ref(), meta).await?;
     // A cookie that no longer opens anything is dropped, so the browser stops sending it.
-    if token.is_some() && !registered {
+    if token.is_some() && registered.is_none() {
         device::remove_browser_cookie(cookies, https, user.id);
     }
     Ok(registered)
@@ -419,7 +436,7 @@ async fn verify(
             }
             register_browser(state, cookies, &pending, &meta).await?;
             // SECURITY: rotation again after the code step.
-            let token = login::start_session(state, &pending.user, &factors, &meta).await?;
+            let token = login::start_session(state, &pending.user, &factors, &meta, None).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/"))
         }
@@ -545,11 +562,27 @@ pub async fn setup_page(
 pub const WRONG_SETUP_CODE: &str =
     "That code does not match. Check that the app added \"Outcomes\" and enter the code it shows now.";
 
+/// A set-up session whose person has an app by now (set up elsewhere) has nothing left to do
+/// here: it ends, and the person signs in again with the app.
+async fn setup_still_needed(state: &AppState, setup: &SignedIn) -> Result<bool, AppError> {
+    if authenticator::confirmed(&state.db, setup.user.id)
+        .await?
+        .is_none()
+    {
+        return Ok(true);
+    }
+    session::delete(&state.db, setup.session.id).await?;
+    Ok(false)
+}
+
 #[get("/login/setup")]
 async fn setup_form(state: &State<AppState>, setup: Option<SetupLogin>) -> Result<Page, AppError> {
     let Some(SetupLogin(setup)) = setup else {
         return Ok(Page::see_other("/login"));
     };
+    if !setup_still_needed(state, &setup).await? {
+        return Ok(Page::see_other("/login"));
+    }
     Ok(Page::Html(
         setup_page(state, &setup, "/login/setup", None, None).await?,
     ))
@@ -566,6 +599,9 @@ async fn setup_confirm(
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let SetupLogin(setup) = setup;
+    if !setup_still_needed(state, &setup).await? {
+        return Ok(Page::see_other("/login"));
+    }
     let Some(codes) =
         authenticator::confirm_setup(state, &setup.user, form.get("code"), meta.ip.clone()).await?
     else {
@@ -577,7 +613,7 @@ async fn setup_confirm(
         register_browser(state, cookies, &setup, &meta).await?;
     }
     let factors = format!("{}+app", setup.session.factors);
-    let token = login::start_session(state, &setup.user, &factors, &meta).await?;
+    let token = login::start_session(state, &setup.user, &factors, &meta, None).await?;
     session::set_cookie(cookies, state.settings.https(), token);
     Ok(Page::Html(recovery_codes_page(None, codes, "/")))
 }

@@ -4,6 +4,7 @@
 use rocket::http::Status;
 use rocket::{Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
+use sea_orm::TransactionTrait;
 use serde::Serialize;
 
 use crate::auth::{CurrentUser, RequestMeta, SecureForm};
@@ -44,7 +45,8 @@ async fn render(
         SecurityPage {
             layout: Layout::new(user, "Security"),
             form,
-            second_step: with_app != Requirement::NotRequired,
+            // Someone with an app can always manage it, even if the practice stopped asking.
+            second_step: with_app != Requirement::NotRequired || status.app_since.is_some(),
             app_required: app_required(user),
             app_since: status.app_since.map(format_time),
             recovery_left: status.recovery_left,
@@ -144,10 +146,11 @@ async fn change(
             Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
         }
         _ => {
-            let removed = authenticator::remove_all(&state.db, user.user.id).await?;
+            let txn = state.db.begin().await?;
+            let removed = authenticator::remove_all(&txn, user.user.id).await?;
             if removed > 0 {
                 audit::record(
-                    &state.db,
+                    &txn,
                     state.now(),
                     Event::new("authenticator.removed", "success")
                         .account(user.account.id)
@@ -157,6 +160,7 @@ async fn change(
                 )
                 .await?;
             }
+            txn.commit().await?;
             Ok(Page::see_other("/security?removed=true"))
         }
     }
@@ -165,10 +169,7 @@ async fn change(
 /// The set-up started from the page above (the password was checked there).
 #[get("/security/authenticator")]
 async fn setup_form(state: &State<AppState>, user: CurrentUser) -> Result<Page, AppError> {
-    if authenticator::unconfirmed(&state.db, user.user.id)
-        .await?
-        .is_none()
-    {
+    if authenticator::unconfirmed(state, user.user.id).await?.is_none() {
         return Ok(Page::see_other("/security"));
     }
     let layout = Layout::new(&user, "Set up your authenticator app");
@@ -184,10 +185,7 @@ async fn setup_confirm(
     form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
-    if authenticator::unconfirmed(&state.db, user.user.id)
-        .await?
-        .is_none()
-    {
+    if authenticator::unconfirmed(state, user.user.id).await?.is_none() {
         return Ok(Page::see_other("/security"));
     }
     match authenticator::confirm_setup(state, &user.user, form.get("code"), meta.ip).await? {

@@ -1,6 +1,6 @@
 //! The append-only audit log: one call per event, never updated or deleted.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
 use entities::audit_log;
 
@@ -56,7 +56,7 @@ impl<'a> Event<'a> {
     }
 }
 
-pub async fn record(db: &impl ConnectionTrait, at: i64, event: Event<'_>) -> Result<(), AppError> {
+fn row(at: i64, event: Event<'_>) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
         at: Set(at),
         account_id: Set(event.account_id),
@@ -68,7 +68,20 @@ pub async fn record(db: &impl ConnectionTrait, at: i64, event: Event<'_>) -> Res
         details: Set(event.details),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
+}
+
+pub async fn record(db: &impl ConnectionTrait, at: i64, event: Event<'_>) -> Result<(), AppError> {
+    row(at, event).insert(db).await?;
+    Ok(())
+}
+
+/// Several events of one request in one statement (a sign-in's device use and its success).
+pub async fn record_all(db: &impl ConnectionTrait, at: i64, events: Vec<Event<'_>>) -> Result<(), AppError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    audit_log::Entity::insert_many(events.into_iter().map(|event| row(at, event)))
+        .exec(db)
+        .await?;
     Ok(())
 }

@@ -15,13 +15,16 @@ use totp_rs::{Algorithm, Builder, Totp};
 use entities::{authenticator, recovery_code, user};
 
 use crate::auth::password::UNAMBIGUOUS;
-use crate::auth::tokens::{random_below, random_bytes};
+use crate::auth::tokens::{hmac_hex, random_below, random_bytes};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::state::AppState;
 
 pub const STEP_SECONDS: u64 = 30;
 pub const RECOVERY_CODE_COUNT: usize = 10;
+/// A set-up not confirmed within this time is void: its secret was on screen, and starting
+/// again asks for the password again.
+pub const SETUP_SECONDS: i64 = 10 * 60;
 const ISSUER: &str = "Outcomes";
 
 fn totp(secret: Vec<u8>, account_name: &str) -> Result<Totp, AppError> {
@@ -90,15 +93,13 @@ pub async fn confirmed(
 }
 
 /// An app being set up: its first code not entered yet.
-pub async fn unconfirmed(
-    db: &impl ConnectionTrait,
-    user_id: i32,
-) -> Result<Option<authenticator::Model>, AppError> {
+pub async fn unconfirmed(state: &AppState, user_id: i32) -> Result<Option<authenticator::Model>, AppError> {
     Ok(authenticator::Entity::find()
         .filter(authenticator::Column::UserId.eq(user_id))
         .filter(authenticator::Column::ConfirmedAt.is_null())
+        .filter(authenticator::Column::CreatedAt.gt(state.now() - SETUP_SECONDS))
         .order_by_desc(authenticator::Column::Id)
-        .one(db)
+        .one(&state.db)
         .await?)
 }
 
@@ -128,7 +129,7 @@ pub async fn setup_in_progress(
     state: &AppState,
     user: &user::Model,
 ) -> Result<authenticator::Model, AppError> {
-    match unconfirmed(&state.db, user.id).await? {
+    match unconfirmed(state, user.id).await? {
         Some(found) if open(state, &found).is_ok() => Ok(found),
         _ => start_setup(state, user).await,
     }
@@ -252,7 +253,7 @@ pub async fn confirm_setup(
     submitted: &str,
     ip: Option<String>,
 ) -> Result<Option<Vec<String>>, AppError> {
-    let Some(model) = unconfirmed(&state.db, user.id).await? else {
+    let Some(model) = unconfirmed(state, user.id).await? else {
         return Err(AppError::BadRequest(
             "There is no authenticator set-up in progress. Start again from the Security page.".into(),
         ));
@@ -298,12 +299,33 @@ pub async fn confirm_setup(
     )
     .await?;
     txn.commit().await?;
+    if let Some(email) = user.email.as_deref() {
+        let body = format!(
+            "An authenticator app was {} for your Outcomes user \"{}\", with a new set of recovery codes.\n\nIf this was not you, tell your account owner at once: someone may know your password.\n",
+            if replaced.rows_affected > 0 {
+                "set up in place of your earlier one"
+            } else {
+                "set up"
+            },
+            user.login
+        );
+        state
+            .mailer
+            .send(email, "Outcomes: an authenticator app was set up", &body)
+            .await;
+    }
     Ok(Some(codes))
 }
 
+/// A 16-bit keyed tag of a recovery code, stored beside its hash so that a try runs argon2
+/// against one stored code, not all ten (otherwise each try would cost ten verifies).
+fn recovery_tag(state: &AppState, normalized: &str) -> String {
+    hmac_hex(&state.keys.code_hmac, &format!("recovery:{normalized}"))[..4].to_string()
+}
+
 /// Ten codes like `k7m2q-x9hwp` (10 symbols from a 31-letter alphabet, ~49 bits each) and
-/// their argon2 hashes.
-async fn new_recovery_set(state: &AppState) -> Result<(Vec<String>, Vec<String>), AppError> {
+/// their (tag, argon2 hash).
+async fn new_recovery_set(state: &AppState) -> Result<(Vec<String>, Vec<(String, String)>), AppError> {
     let codes: Vec<String> = (0..RECOVERY_CODE_COUNT)
         .map(|_| {
             let symbols: String = (0..10)
@@ -312,24 +334,29 @@ async fn new_recovery_set(state: &AppState) -> Result<(Vec<String>, Vec<String>)
             format!("{}-{}", &symbols[..5], &symbols[5..])
         })
         .collect();
-    let normalized = codes.iter().map(|c| normalize_recovery(c)).collect();
+    let normalized: Vec<String> = codes.iter().map(|c| normalize_recovery(c)).collect();
+    let tags = normalized
+        .iter()
+        .map(|c| recovery_tag(state, c))
+        .collect::<Vec<_>>();
     let hashes = state.hasher.hash_secrets(normalized).await?;
-    Ok((codes, hashes))
+    Ok((codes, tags.into_iter().zip(hashes).collect()))
 }
 
 async fn store_recovery_set(
     db: &impl ConnectionTrait,
     user: &user::Model,
-    hashes: Vec<String>,
+    hashes: Vec<(String, String)>,
     now: i64,
 ) -> Result<(), AppError> {
     recovery_code::Entity::delete_many()
         .filter(recovery_code::Column::UserId.eq(user.id))
         .exec(db)
         .await?;
-    let rows = hashes.into_iter().map(|hash| recovery_code::ActiveModel {
+    let rows = hashes.into_iter().map(|(tag, hash)| recovery_code::ActiveModel {
         user_id: Set(user.id),
         account_id: Set(user.account_id),
+        code_tag: Set(tag),
         code_hash: Set(hash),
         created_at: Set(now),
         ..Default::default()
@@ -372,38 +399,43 @@ fn normalize_recovery(submitted: &str) -> String {
         .collect()
 }
 
-/// Uses one recovery code: marked used in one atomic UPDATE, so it works once; the person is
-/// e-mailed, since a recovery code in use may mean a lost phone or someone else.
+/// Uses one recovery code: marked used in one atomic UPDATE, so it works once. Returns how many
+/// are left, for the e-mail the caller sends once the sign-in went through.
 pub async fn use_recovery_code(
     state: &AppState,
     user: &user::Model,
     submitted: &str,
-) -> Result<bool, AppError> {
+) -> Result<Option<u64>, AppError> {
     let code = normalize_recovery(submitted);
     if code.len() != 10 {
-        return Ok(false);
+        return Ok(None);
     }
-    let unused = recovery_code::Entity::find()
+    let candidates = recovery_code::Entity::find()
         .filter(recovery_code::Column::UserId.eq(user.id))
+        .filter(recovery_code::Column::CodeTag.eq(recovery_tag(state, &code)))
         .filter(recovery_code::Column::UsedAt.is_null())
         .order_by_asc(recovery_code::Column::Id)
         .all(&state.db)
         .await?;
-    let hashes = unused.iter().map(|r| r.code_hash.clone()).collect();
+    let hashes = candidates.iter().map(|r| r.code_hash.clone()).collect();
     let Some(index) = state.hasher.find_match(code, hashes).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let now = state.now();
     let used = recovery_code::Entity::update_many()
         .col_expr(recovery_code::Column::UsedAt, Expr::value(now))
-        .filter(recovery_code::Column::Id.eq(unused[index].id))
+        .filter(recovery_code::Column::Id.eq(candidates[index].id))
         .filter(recovery_code::Column::UsedAt.is_null())
         .exec(&state.db)
         .await?;
     if used.rows_affected != 1 {
-        return Ok(false);
+        return Ok(None);
     }
-    let left = unused.len() - 1;
+    Ok(Some(status(&state.db, user.id).await?.recovery_left))
+}
+
+/// Tells the person a recovery code was used: it may mean a lost phone, or someone else.
+pub async fn email_recovery_code_used(state: &AppState, user: &user::Model, left: u64) {
     if let Some(email) = user.email.as_deref() {
         let body = format!(
             "A recovery code was just used to sign in to Outcomes as \"{}\". You have {left} recovery codes left.\n\nIf this was not you, tell your account owner at once: someone may know your password.\nIf you lost your phone, add your authenticator app again from the Security page and make new recovery codes.\n",
@@ -414,7 +446,6 @@ pub async fn use_recovery_code(
             .send(email, "Outcomes: a recovery code was used to sign in", &body)
             .await;
     }
-    Ok(true)
 }
 
 /// What the Security page says about a person's factors.

@@ -98,15 +98,16 @@ pub async fn revoke_own(
     .await
 }
 
-/// Checks the registration presented at sign-in (browser cookie or app token) and audits the
-/// outcome: a use, or a theft-signal revocation. `Ok(true)` means no code is needed.
+/// Checks the registration presented at sign-in (browser cookie or app token). A live one gives
+/// the `device.used` event for the caller to record with the sign-in; a theft signal revokes the
+/// registration and is audited here. `None`: a second factor is needed.
 pub async fn check_at_sign_in(
     state: &crate::state::AppState,
     user: &entities::user::Model,
     kind: &str,
     token: Option<&crate::auth::device::DeviceToken>,
     meta: &crate::auth::RequestMeta,
-) -> Result<bool, AppError> {
+) -> Result<Option<Event<'static>>, AppError> {
     use crate::auth::device::{self, Agent, DeviceCheck};
     let agent = Agent::parse(meta.user_agent.as_deref());
     let now = state.now();
@@ -117,11 +118,10 @@ pub async fn check_at_sign_in(
             .ip(meta.ip.clone())
     };
     match device::check(&state.db, now, user.id, kind, token, &agent).await? {
-        DeviceCheck::Valid(found) => {
-            let details = format!("device {} ({})", found.id, found.label);
-            audit::record(&state.db, now, event("device.used", "success").details(details)).await?;
-            Ok(true)
-        }
+        // Recorded by the caller together with the sign-in it allows (one write, not two).
+        DeviceCheck::Valid(found) => Ok(Some(
+            event("device.used", "success").details(format!("device {} ({})", found.id, found.label)),
+        )),
         DeviceCheck::Theft(found, reason) => {
             let details = format!(
                 "device {} ({}): theft signal, {reason}; seen as {}",
@@ -135,8 +135,8 @@ pub async fn check_at_sign_in(
                 event("device.revoked", "failure").details(details),
             )
             .await?;
-            Ok(false)
+            Ok(None)
         }
-        DeviceCheck::Absent => Ok(false),
+        DeviceCheck::Absent => Ok(None),
     }
 }

@@ -64,12 +64,14 @@ pub async fn check_password(
     }
 }
 
-/// Starts a full session after every required factor passed, and audits which ones.
+/// Starts a full session after every required factor passed, and audits which ones (with
+/// `also`, the registered device's use, in the same statement).
 pub async fn start_session(
     state: &AppState,
     user: &user::Model,
     factors: &str,
     meta: &RequestMeta,
+    also: Option<Event<'static>>,
 ) -> Result<String, AppError> {
     let now = state.now();
     let (token, _) = session::create(
@@ -86,17 +88,13 @@ pub async fn start_session(
         },
     )
     .await?;
-    audit::record(
-        &state.db,
-        now,
-        Event::new("login.succeeded", "success")
-            .account(user.account_id)
-            .actor(user.id)
-            .subject(format!("user {}", user.id))
-            .ip(meta.ip.clone())
-            .details(format!("factors {factors}")),
-    )
-    .await?;
+    let succeeded = Event::new("login.succeeded", "success")
+        .account(user.account_id)
+        .actor(user.id)
+        .subject(format!("user {}", user.id))
+        .ip(meta.ip.clone())
+        .details(format!("factors {factors}"));
+    audit::record_all(&state.db, now, also.into_iter().chain([succeeded]).collect()).await?;
     Ok(token)
 }
 

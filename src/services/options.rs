@@ -11,6 +11,7 @@ use entities::{account, authenticator, user};
 
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
+use crate::services::devices::revoke_all;
 use crate::services::two_factor::{self, Requirement};
 
 pub struct OptionsInput {
@@ -67,6 +68,19 @@ pub async fn save(
     active.device_days = Set(input.device_days);
     active.idle_minutes = Set(input.idle_minutes);
     active.update(db).await?;
+    if input.staff_require_authenticator && !account.staff_require_authenticator {
+        // "No texts" must hold at once: browsers that staff registered with a texted code stop
+        // counting, and every staff sign-in goes through the app (or its set-up) again.
+        let staff = user::Entity::find()
+            .filter(user::Column::AccountId.eq(account.id))
+            .filter(user::Column::Role.ne(crate::domain::Role::Client.as_str()))
+            .all(db)
+            .await?;
+        for person in staff {
+            revoke_all(db, now, person.id, "the owner required an authenticator app").await?;
+        }
+        changes.push("staff devices revoked".into());
+    }
     if !changes.is_empty() {
         audit::record(
             db,

@@ -90,16 +90,25 @@ impl Method {
     }
 }
 
+/// Whether the owner requires an authenticator app (no texts) of this person.
+pub fn app_only(account: &account::Model, user: &user::Model) -> bool {
+    Role::parse(&user.role) != Some(Role::Client) && account.staff_require_authenticator
+}
+
+/// Whether the plan and the owner's switches ask this person for a second step at all.
+pub fn wants_second_step(account: &account::Model, user: &user::Model) -> bool {
+    match Plan::parse(&account.plan).unwrap_or(Plan::Mobile) {
+        Plan::Mobile => true,
+        Plan::Pro if Role::parse(&user.role) == Some(Role::Client) => account.client_two_factor,
+        Plan::Pro => account.staff_two_factor || app_only(account, user),
+    }
+}
+
 /// `has_app`: the person has a confirmed authenticator app (and so recovery codes).
 pub fn requirement(account: &account::Model, user: &user::Model, has_app: bool) -> Requirement {
     let plan = Plan::parse(&account.plan).unwrap_or(Plan::Mobile);
-    let is_client = Role::parse(&user.role) == Some(Role::Client);
-    let app_only = !is_client && account.staff_require_authenticator;
-    let wanted = match plan {
-        Plan::Mobile => true,
-        Plan::Pro if is_client => account.client_two_factor,
-        Plan::Pro => account.staff_two_factor || app_only,
-    };
+    let app_only = app_only(account, user);
+    let wanted = wants_second_step(account, user);
     let has_phone = user.phone.is_some();
     if !wanted {
         return Requirement::NotRequired;
@@ -127,6 +136,10 @@ pub async fn requirement_for(
     account: &account::Model,
     user: &user::Model,
 ) -> Result<Requirement, AppError> {
+    // Not asked for a second step: no need to look the app up.
+    if !wants_second_step(account, user) {
+        return Ok(Requirement::NotRequired);
+    }
     let has_app = authenticator::confirmed(&state.db, user.id).await?.is_some();
     Ok(requirement(account, user, has_app))
 }
@@ -453,6 +466,7 @@ pub async fn verify(
         .await?
         .ok_or(AppError::NotFound)?;
     let mut reused = false;
+    let mut recovery_left = None;
     let matches = match method {
         Method::Sms => texted_code_matches(state, &current, submitted),
         Method::App => match authenticator::confirmed(&state.db, user.id).await? {
@@ -466,16 +480,24 @@ pub async fn verify(
             },
             None => false,
         },
-        Method::Recovery => authenticator::use_recovery_code(state, user, submitted).await?,
+        Method::Recovery => {
+            recovery_left = authenticator::use_recovery_code(state, user, submitted).await?;
+            recovery_left.is_some()
+        }
     };
     if matches {
         let consumed = challenge::Entity::update_many()
             .col_expr(challenge::Column::ConsumedAt, Expr::value(now))
             .filter(challenge::Column::Id.eq(challenge.id))
             .filter(challenge::Column::ConsumedAt.is_null())
+            // A reset or revocation meanwhile expires the challenge: it must not complete.
+            .filter(challenge::Column::ExpiresAt.gt(now))
             .exec(&state.db)
             .await?;
         if consumed.rows_affected == 1 {
+            if let Some(left) = recovery_left {
+                authenticator::email_recovery_code_used(state, user, left).await;
+            }
             user::Entity::update_many()
                 .col_expr(user::Column::CodeFailures, Expr::value(0))
                 .filter(user::Column::Id.eq(user.id))

@@ -212,6 +212,12 @@ async fn adding_an_app_needs_the_password_and_a_first_code(app: TestApp) {
             .all(|r| codes.iter().all(|c| !r.code_hash.contains(c.as_str())))
     );
     assert_eq!(audit_details(&app, "authenticator.added").await.len(), 1);
+    assert!(
+        app.mail_files()
+            .iter()
+            .any(|m| m.contains("pat@example.com") && m.contains("authenticator app was set up")),
+        "pat is told an app was added"
+    );
     // Shown once: the Security page never shows them again.
     assert!(codes.iter().all(|c| !security.body.contains(c.as_str())));
 }
@@ -766,6 +772,11 @@ async fn the_api_refuses_texts_and_set_up_when_the_app_is_required(app: TestApp)
     let pat = signed_in_with_text(&app).await;
     add_app(&app, &pat).await;
     create_staff(&owner, "provider", "newbie", "(415) 555-2673", None).await;
+    // newbie is half-way through an API sign-in with a text when the owner requires the app.
+    let newbie = json!({"user_id": "newbie", "password": STRONG_PASSWORD});
+    let (status, half_way) = api_post(&app, "/login", newbie).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let newbie_code = app.twilio.last_code_to("+14155552673").expect("code");
     let options = owner
         .submit(
             "/options",
@@ -805,6 +816,29 @@ async fn the_api_refuses_texts_and_set_up_when_the_app_is_required(app: TestApp)
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(answer["error"]["code"], json!("authenticator_setup_required"));
+    let (status, answer) = api_post(
+        &app,
+        "/login/verify",
+        json!({"challenge_id": half_way["challenge_id"], "code": newbie_code}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no token without the app: {answer}"
+    );
+    assert_eq!(answer["error"]["code"], json!("authenticator_setup_required"));
+
+    // Switching the option on revoked the browser pat registered with a text: the app is asked.
+    let csrf = pat.csrf_from("/dashboard").await;
+    pat.post("/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!(
+        pat.login("pat", STRONG_PASSWORD).await.location(),
+        Some("/login/verify"),
+        "a texted registration no longer counts"
+    );
+    let changes = audit_details(&app, "options.changed").await;
+    assert!(changes.iter().any(|d| d.contains("staff devices revoked")));
 }
 
 async fn on_the_mobile_plan_an_app_stands_in_for_a_missing_phone(app: TestApp) {
@@ -884,7 +918,48 @@ async fn a_sealed_secret_opens_only_for_its_person(app: TestApp) {
     assert_eq!(enter(&browser, "sms", &code).await.location(), Some("/"));
 }
 
+async fn an_unconfirmed_set_up_expires_after_ten_minutes(app: TestApp) {
+    practice(&app).await;
+    let pat = signed_in_with_text(&app).await;
+    let started = pat
+        .submit(
+            "/security",
+            "/security",
+            &[("current_password", STRONG_PASSWORD), ("action", "add_app")],
+        )
+        .await;
+    assert_eq!(started.location(), Some("/security/authenticator"));
+    let page = pat.get("/security/authenticator").await;
+    let secret = base32_decode(&page.element_text("totp-secret").expect("secret"));
+    // Left on screen: ten minutes later the page and its secret are gone (the password is asked
+    // again), even though pat's session is kept alive meanwhile.
+    for _ in 0..11 {
+        app.clock.advance(60);
+        assert_eq!(pat.get("/security").await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        pat.get("/security/authenticator").await.location(),
+        Some("/security")
+    );
+    let csrf = pat.csrf_from("/security").await;
+    let late = pat
+        .post(
+            "/security/authenticator",
+            &[
+                ("csrf_token", &csrf),
+                ("code", &totp_at(&secret, app.clock.now())),
+            ],
+        )
+        .await;
+    assert_eq!(late.location(), Some("/security"));
+    assert_eq!(
+        pat.get("/security").await.element_text("app-status").as_deref(),
+        Some("Not set up")
+    );
+}
+
 crate::db_tests!(
+    an_unconfirmed_set_up_expires_after_ten_minutes,
     a_sealed_secret_opens_only_for_its_person,
     adding_an_app_needs_the_password_and_a_first_code,
     at_sign_in_the_app_comes_first_and_registers_the_browser,
