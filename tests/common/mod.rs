@@ -185,7 +185,8 @@ impl TestApp {
         let mut figment = rocket::Config::figment()
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
-            .merge(("log_level", "off"))
+            // Errors only: an unexpected 500 then shows its cause in the failing test's output.
+            .merge(("log_level", "critical"))
             .merge(("cli_colors", false))
             .merge(("data_dir", dir.path().display().to_string()))
             .merge(("database_url", db.url.clone()))
