@@ -88,6 +88,9 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
         name: Set(format!("Demo Practice {tag}")),
         plan: Set("pro".into()),
         staff_two_factor: Set(false),
+        // Every column gets a value, none is left to a database default: on SQLite, an account read
+        // back after its insert was seen (rarely) with NULL in this later-added column.
+        staff_require_authenticator: Set(false),
         client_two_factor: Set(false),
         device_days: Set(365),
         idle_minutes: Set(15),
@@ -119,6 +122,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
             created_at: Set(now),
             updated_at: Set(now),
             code_failures: Set(0),
+            client_sees_graph: Set(false),
             ..Default::default()
         }
     };

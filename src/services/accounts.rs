@@ -27,6 +27,9 @@ pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Re
         name: Set(signup.organization.into_inner()),
         plan: Set(signup.plan.as_str().to_string()),
         staff_two_factor: Set(false),
+        // Every column gets a value, none is left to a database default: on SQLite, an account read
+        // back after its insert was seen (rarely) with NULL in this later-added column.
+        staff_require_authenticator: Set(false),
         client_two_factor: Set(false),
         device_days: Set(365),
         idle_minutes: Set(15),
@@ -49,6 +52,7 @@ pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Re
         created_at: Set(now),
         updated_at: Set(now),
         code_failures: Set(0),
+        client_sees_graph: Set(false),
         ..Default::default()
     }
     .insert(&txn)

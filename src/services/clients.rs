@@ -137,6 +137,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         code_failures: Set(0),
+        client_sees_graph: Set(false),
         ..Default::default()
     }
     .insert(&txn)
