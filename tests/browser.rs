@@ -625,22 +625,6 @@ async fn a_provider_sets_up_an_authenticator_app_and_signs_in_with_it() {
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;
     let provider_id = create_staff(&owner, "provider", "pat", "+1 415 555 2671", None).await;
-    let options = owner
-        .submit(
-            "/options",
-            "/options",
-            &[
-                ("staff_two_factor", "on"),
-                ("staff_require_authenticator", "on"),
-                ("device_days", "365"),
-                ("idle_minutes", "15"),
-                ("reliable_change", "5"),
-                ("alliance_cutoff", "36"),
-                ("alliance_drop", "1"),
-                ("measures", "ors"),
-            ],
-        )
-        .await;
-    assert_eq!(options.status, StatusCode::SEE_OTHER, "{}", options.body);
+    common::require_app_for_staff(&owner).await;
     in_chromium(|driver| set_up_the_app_then_sign_in_with_it(driver, &app, &owner, provider_id)).await;
 }

@@ -311,13 +311,7 @@ async fn verify(
     }
     let factors = two_factor::factors_for(state, &account, &user).await?;
     let method = match input.method.as_deref() {
-        None => {
-            if found.sends > 0 && factors.sms {
-                Method::Sms
-            } else {
-                factors.methods().first().copied().unwrap_or(Method::Sms)
-            }
-        }
+        None => factors.default_method(found.sends > 0),
         Some(text) => Method::parse(text)
             .filter(|m| factors.allows(*m))
             .ok_or_else(|| {

@@ -137,7 +137,15 @@ async fn submit(
             if factors.app {
                 // The app comes first: nothing is texted unless the person asks.
                 let challenge = two_factor::open_challenge(state, &user, "web").await?;
-                start_pending(state, cookies, &user, challenge.id, &meta).await?;
+                start_partial(
+                    state,
+                    cookies,
+                    &user,
+                    (STATE_PENDING, "password"),
+                    Some(challenge.id),
+                    &meta,
+                )
+                .await?;
                 return Ok(Page::see_other("/login/verify"));
             }
             send_first_code(state, cookies, &user, &account, &meta, csrf, typed).await
@@ -145,24 +153,35 @@ async fn submit(
         Requirement::SetupAuthenticator { sms_first } => {
             if let Some(used) = device {
                 audit::record(&state.db, state.now(), used).await?;
-                start_setup(state, cookies, &user, "password+device", &meta).await?;
+                start_partial(
+                    state,
+                    cookies,
+                    &user,
+                    (STATE_SETUP, "password+device"),
+                    None,
+                    &meta,
+                )
+                .await?;
                 return Ok(Page::see_other("/login/setup"));
             }
             if sms_first {
                 return send_first_code(state, cookies, &user, &account, &meta, csrf, typed).await;
             }
-            start_setup(state, cookies, &user, "password", &meta).await?;
+            start_partial(state, cookies, &user, (STATE_SETUP, "password"), None, &meta).await?;
             Ok(Page::see_other("/login/setup"))
         }
     }
 }
 
-/// A pending session waiting on `challenge_id`; it opens only `/login/verify*`.
-async fn start_pending(
+/// A session short of a full one: `pending` (waiting on a challenge, opens only
+/// `/login/verify*`) or `setup` (the app must be set up; its factors so far are kept for the
+/// audit line at the end).
+async fn start_partial(
     state: &AppState,
     cookies: &CookieJar<'_>,
     user: &user::Model,
-    challenge_id: i32,
+    (session_state, factors): (&str, &str),
+    challenge_id: Option<i32>,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let (token, _) = session::create(
@@ -171,35 +190,9 @@ async fn start_pending(
         NewSession {
             user_id: user.id,
             account_id: user.account_id,
-            state: STATE_PENDING,
-            factors: "password",
-            challenge_id: Some(challenge_id),
-            ip: meta.ip.clone(),
-            user_agent: meta.user_agent.clone(),
-        },
-    )
-    .await?;
-    session::set_cookie(cookies, state.settings.https(), token);
-    Ok(())
-}
-
-/// A set-up session: the factors passed so far are kept for the audit line at the end.
-async fn start_setup(
-    state: &AppState,
-    cookies: &CookieJar<'_>,
-    user: &user::Model,
-    factors: &str,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
-    let (token, _) = session::create(
-        &state.db,
-        state.now(),
-        NewSession {
-            user_id: user.id,
-            account_id: user.account_id,
-            state: STATE_SETUP,
+            state: session_state,
             factors,
-            challenge_id: None,
+            challenge_id,
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.clone(),
         },
@@ -246,7 +239,15 @@ async fn send_first_code(
         }
         Err(other) => return Err(other),
     };
-    start_pending(state, cookies, user, challenge.id, meta).await?;
+    start_partial(
+        state,
+        cookies,
+        user,
+        (STATE_PENDING, "password"),
+        Some(challenge.id),
+        meta,
+    )
+    .await?;
     Ok(match failure {
         Some(error) => Page::Flash(Flash::error(Redirect::to("/login/verify"), error.user_message())),
         None => Page::see_other("/login/verify"),
@@ -282,21 +283,12 @@ async fn verify_view(
     let method = asked
         .and_then(Method::parse)
         .filter(|m| factors.allows(*m))
-        .unwrap_or_else(|| default_method(&factors, texted));
+        .unwrap_or_else(|| factors.default_method(texted));
     Ok(VerifyView {
         method,
         factors,
         texted,
     })
-}
-
-/// Once a code was texted, the text is what the person is waiting for; otherwise the app.
-fn default_method(factors: &Factors, texted: bool) -> Method {
-    if texted && factors.sms {
-        Method::Sms
-    } else {
-        factors.methods().first().copied().unwrap_or(Method::Sms)
-    }
 }
 
 #[derive(Serialize)]
@@ -431,7 +423,7 @@ async fn verify(
             let factors = format!("password+{}", view.method.as_str());
             if setup_needed {
                 // The browser is registered once the app is set up too.
-                start_setup(state, cookies, &pending.user, &factors, &meta).await?;
+                start_partial(state, cookies, &pending.user, (STATE_SETUP, &factors), None, &meta).await?;
                 return Ok(Page::see_other("/login/setup"));
             }
             register_browser(state, cookies, &pending, &meta).await?;

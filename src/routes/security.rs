@@ -70,6 +70,19 @@ async fn show(
     render(state, &user, FormState::default(), notice).await
 }
 
+/// The page again with `message` on `field`, answered 422; nothing changed.
+async fn refused(
+    state: &AppState,
+    user: &CurrentUser,
+    field: &'static str,
+    message: &str,
+) -> Result<Page, AppError> {
+    let mut form = FormState::default();
+    form.add(FieldError::new(field, message));
+    let page = render(state, user, form, None).await?;
+    Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
+}
+
 /// One form, one password field, a button per change.
 #[post("/security", data = "<form>")]
 async fn change(
@@ -78,15 +91,9 @@ async fn change(
     form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
-    let refuse = |field: &'static str, message: &str| {
-        let mut form_state = FormState::default();
-        form_state.add(FieldError::new(field, message));
-        form_state
-    };
     let action = form.get("action");
     if !matches!(action, "add_app" | "new_codes" | "remove_app") {
-        let page = render(state, &user, refuse("action", "Choose one of the buttons."), None).await?;
-        return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
+        return refused(state, &user, "action", "Choose one of the buttons.").await;
     }
     let password_ok = state
         .hasher
@@ -96,14 +103,13 @@ async fn change(
         )
         .await?;
     if !password_ok {
-        let page = render(
+        return refused(
             state,
             &user,
-            refuse("current_password", "That is not your current password."),
-            None,
+            "current_password",
+            "That is not your current password.",
         )
-        .await?;
-        return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
+        .await;
     }
     let has_app = authenticator::confirmed(&state.db, user.user.id).await?.is_some();
     match action {
@@ -120,30 +126,12 @@ async fn change(
             )))
         }
         "new_codes" => {
-            let page = render(
-                state,
-                &user,
-                refuse(
-                    "action",
-                    "Recovery codes come with an authenticator app: add the app first.",
-                ),
-                None,
-            )
-            .await?;
-            Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
+            let message = "Recovery codes come with an authenticator app: add the app first.";
+            refused(state, &user, "action", message).await
         }
         _ if app_required(&user) => {
-            let page = render(
-                state,
-                &user,
-                refuse(
-                    "action",
-                    "Your practice requires an authenticator app for staff. To move to a new phone, add the app again: the new one replaces this one.",
-                ),
-                None,
-            )
-            .await?;
-            Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
+            let message = "Your practice requires an authenticator app for staff. To move to a new phone, add the app again: the new one replaces this one.";
+            refused(state, &user, "action", message).await
         }
         _ => {
             let txn = state.db.begin().await?;

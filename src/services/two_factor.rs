@@ -54,6 +54,16 @@ impl Factors {
         }
     }
 
+    /// The form a pending sign-in shows unless the person chose: the text once one was sent
+    /// (that is what they are waiting for), otherwise the strongest factor.
+    pub fn default_method(&self, texted: bool) -> Method {
+        if texted && self.sms {
+            Method::Sms
+        } else {
+            self.methods().first().copied().unwrap_or(Method::Sms)
+        }
+    }
+
     /// What the verify page and the API offer, strongest first.
     pub fn methods(&self) -> Vec<Method> {
         [Method::App, Method::Sms, Method::Recovery]
@@ -311,23 +321,8 @@ pub async fn start_challenge(
 ) -> Result<(challenge::Model, Option<SmsError>), AppError> {
     let now = state.now();
     let reservation = reserve_send(state, user, account, now).await?;
-    let public_id = random_token::<16>();
     let code = new_code();
-    let created = challenge::ActiveModel {
-        public_id: Set(public_id.clone()),
-        user_id: Set(user.id),
-        account_id: Set(user.account_id),
-        purpose: Set(purpose.to_string()),
-        code_hash: Set(code_hash(state, &public_id, &code)),
-        created_at: Set(now),
-        expires_at: Set(now + CODE_SECONDS),
-        attempts: Set(0),
-        sends: Set(1),
-        last_sent_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&state.db)
-    .await?;
+    let created = insert_challenge(state, user, purpose, Some(&code)).await?;
     let failure = send_code(state, user, &code, now, reservation).await?;
     Ok((created, failure))
 }
@@ -339,19 +334,32 @@ pub async fn open_challenge(
     user: &user::Model,
     purpose: &str,
 ) -> Result<challenge::Model, AppError> {
+    insert_challenge(state, user, purpose, None).await
+}
+
+/// A new challenge, with the keyed hash of `texted` when a code is about to be sent. Without
+/// one, the empty hash matches no submitted code.
+async fn insert_challenge(
+    state: &AppState,
+    user: &user::Model,
+    purpose: &str,
+    texted: Option<&str>,
+) -> Result<challenge::Model, AppError> {
     let now = state.now();
+    let public_id = random_token::<16>();
     Ok(challenge::ActiveModel {
-        public_id: Set(random_token::<16>()),
+        code_hash: Set(texted
+            .map(|code| code_hash(state, &public_id, code))
+            .unwrap_or_default()),
+        public_id: Set(public_id),
         user_id: Set(user.id),
         account_id: Set(user.account_id),
         purpose: Set(purpose.to_string()),
-        // No code yet: an empty hash matches no submitted code.
-        code_hash: Set(String::new()),
         created_at: Set(now),
         expires_at: Set(now + CODE_SECONDS),
         attempts: Set(0),
-        sends: Set(0),
-        last_sent_at: Set(0),
+        sends: Set(i32::from(texted.is_some())),
+        last_sent_at: Set(if texted.is_some() { now } else { 0 }),
         ..Default::default()
     }
     .insert(&state.db)

@@ -585,6 +585,33 @@ pub async fn save_options(
     owner.submit("/options", "/options", &fields).await
 }
 
+/// The owner switches on "Require an authenticator app for staff" (with staff two-factor).
+pub async fn require_app_for_staff(owner: &Browser) {
+    let answer = owner
+        .submit(
+            "/options",
+            "/options",
+            &[
+                ("staff_two_factor", "on"),
+                ("staff_require_authenticator", "on"),
+                ("device_days", "365"),
+                ("idle_minutes", "15"),
+                ("reliable_change", "5"),
+                ("alliance_cutoff", "36"),
+                ("alliance_drop", "1"),
+                ("measures", "ors"),
+                ("measures", "srs"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SEE_OTHER,
+        "options saved: {}",
+        answer.body
+    );
+}
+
 /// The tests' own TOTP, independent of the app's, to compute codes from a secret a page shows.
 /// RFC 6238 with SHA-1 and 6 digits for the 30-second step containing `unix_seconds`.
 pub fn totp_at(secret: &[u8], unix_seconds: i64) -> String {

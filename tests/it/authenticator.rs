@@ -499,24 +499,7 @@ async fn every_factor_shares_the_five_tries_and_the_lock(app: TestApp) {
 async fn the_owner_can_require_the_app_for_staff(app: TestApp) {
     let owner = practice(&app).await;
     create_staff(&owner, "provider", "nophone", "", None).await;
-    let options = owner
-        .submit(
-            "/options",
-            "/options",
-            &[
-                ("staff_two_factor", "on"),
-                ("staff_require_authenticator", "on"),
-                ("device_days", "365"),
-                ("idle_minutes", "15"),
-                ("reliable_change", "5"),
-                ("alliance_cutoff", "36"),
-                ("alliance_drop", "1"),
-                ("measures", "ors"),
-                ("measures", "srs"),
-            ],
-        )
-        .await;
-    assert_eq!(options.status, StatusCode::SEE_OTHER, "{}", options.body);
+    crate::common::require_app_for_staff(&owner).await;
     let page = owner.get("/options").await;
     assert!(page.body.contains(
         "id=\"f-staff_require_authenticator\" name=\"staff_require_authenticator\" value=\"on\" checked"
@@ -777,23 +760,7 @@ async fn the_api_refuses_texts_and_set_up_when_the_app_is_required(app: TestApp)
     let (status, half_way) = api_post(&app, "/login", newbie).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let newbie_code = app.twilio.last_code_to("+14155552673").expect("code");
-    let options = owner
-        .submit(
-            "/options",
-            "/options",
-            &[
-                ("staff_two_factor", "on"),
-                ("staff_require_authenticator", "on"),
-                ("device_days", "365"),
-                ("idle_minutes", "15"),
-                ("reliable_change", "5"),
-                ("alliance_cutoff", "36"),
-                ("alliance_drop", "1"),
-                ("measures", "ors"),
-            ],
-        )
-        .await;
-    assert_eq!(options.status, StatusCode::SEE_OTHER);
+    crate::common::require_app_for_staff(&owner).await;
     let (status, challenge) = api_post(
         &app,
         "/login",
