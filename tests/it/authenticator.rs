@@ -47,6 +47,17 @@ async fn signed_in_with_text(app: &TestApp) -> Browser {
     browser
 }
 
+/// One button of the Security page's form, with the password typed into it.
+async fn security_change(browser: &Browser, password: &str, action: &str) -> Answer {
+    browser
+        .submit(
+            "/security",
+            "/security",
+            &[("current_password", password), ("action", action)],
+        )
+        .await
+}
+
 async fn enter(browser: &Browser, method: &str, code: &str) -> Answer {
     let csrf = browser.csrf_from("/login/verify").await;
     browser
@@ -59,13 +70,7 @@ async fn enter(browser: &Browser, method: &str, code: &str) -> Answer {
 
 /// Adds an app from the Security page; returns its secret and the 10 recovery codes.
 async fn add_app(app: &TestApp, browser: &Browser) -> (Vec<u8>, Vec<String>) {
-    let started = browser
-        .submit(
-            "/security",
-            "/security",
-            &[("current_password", STRONG_PASSWORD), ("action", "add_app")],
-        )
-        .await;
+    let started = security_change(browser, STRONG_PASSWORD, "add_app").await;
     assert_eq!(
         started.location(),
         Some("/security/authenticator"),
@@ -126,27 +131,12 @@ async fn adding_an_app_needs_the_password_and_a_first_code(app: TestApp) {
     let pat = signed_in_with_text(&app).await;
     let security = pat.get("/security").await;
     assert_eq!(security.element_text("app-status").as_deref(), Some("Not set up"));
-    let wrong = pat
-        .submit(
-            "/security",
-            "/security",
-            &[
-                ("current_password", "not my password at all"),
-                ("action", "add_app"),
-            ],
-        )
-        .await;
+    let wrong = security_change(&pat, "not my password at all", "add_app").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.body.contains("not your current password"));
     assert_eq!(count_rows(&app, "authenticators").await, 0);
 
-    let started = pat
-        .submit(
-            "/security",
-            "/security",
-            &[("current_password", STRONG_PASSWORD), ("action", "add_app")],
-        )
-        .await;
+    let started = security_change(&pat, STRONG_PASSWORD, "add_app").await;
     assert_eq!(started.location(), Some("/security/authenticator"));
     let page = pat.get("/security/authenticator").await;
     assert!(page.body.contains("<svg"), "QR code rendered on the server");
@@ -414,21 +404,9 @@ async fn a_new_set_of_recovery_codes_voids_the_old(app: TestApp) {
     practice(&app).await;
     let pat = signed_in_with_text(&app).await;
     let (_, old_codes) = add_app(&app, &pat).await;
-    let wrong = pat
-        .submit(
-            "/security",
-            "/security",
-            &[("current_password", "wrong wrong wrong"), ("action", "new_codes")],
-        )
-        .await;
+    let wrong = security_change(&pat, "wrong wrong wrong", "new_codes").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fresh = pat
-        .submit(
-            "/security",
-            "/security",
-            &[("current_password", STRONG_PASSWORD), ("action", "new_codes")],
-        )
-        .await;
+    let fresh = security_change(&pat, STRONG_PASSWORD, "new_codes").await;
     assert_eq!(fresh.status, StatusCode::OK);
     let new_codes = recovery_codes(&fresh);
     assert_eq!(new_codes.len(), 10);
@@ -555,13 +533,7 @@ async fn the_owner_can_require_the_app_for_staff(app: TestApp) {
     let ok = enter(&other, "app", &totp_at(&secret, app.clock.now())).await;
     assert_eq!(ok.location(), Some("/"));
     // Removing the required app is refused; replacing it is the way.
-    let removal = other
-        .submit(
-            "/security",
-            "/security",
-            &[("current_password", STRONG_PASSWORD), ("action", "remove_app")],
-        )
-        .await;
+    let removal = security_change(&other, STRONG_PASSWORD, "remove_app").await;
     assert_eq!(removal.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(count_rows(&app, "recovery_codes").await, 10);
 
@@ -888,13 +860,7 @@ async fn a_sealed_secret_opens_only_for_its_person(app: TestApp) {
 async fn an_unconfirmed_set_up_expires_after_ten_minutes(app: TestApp) {
     practice(&app).await;
     let pat = signed_in_with_text(&app).await;
-    let started = pat
-        .submit(
-            "/security",
-            "/security",
-            &[("current_password", STRONG_PASSWORD), ("action", "add_app")],
-        )
-        .await;
+    let started = security_change(&pat, STRONG_PASSWORD, "add_app").await;
     assert_eq!(started.location(), Some("/security/authenticator"));
     let page = pat.get("/security/authenticator").await;
     let secret = base32_decode(&page.element_text("totp-secret").expect("secret"));
