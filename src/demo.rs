@@ -14,8 +14,10 @@ use migrations::{Migrator, MigratorTrait};
 
 use crate::auth::password::Hasher;
 use crate::domain::measures::{self, alliance_measure_for, outcome_measure_for};
-use crate::domain::{AgeGroup, NewPassword};
-use crate::services::outcomes::{OutcomeSettings, apply_summary, build_record};
+use crate::domain::scoring::Flag;
+use crate::domain::{AgeGroup, NewPassword, Plan, Role};
+use crate::services::outcomes::{OutcomeSettings, Source, age_of, apply_summary, build_record};
+use crate::services::users::NewUser;
 
 pub const DEMO_PASSWORD: &str = "demo practice password 2026";
 
@@ -86,7 +88,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
     let txn = db.begin().await.map_err(fail)?;
     let practice = account::ActiveModel {
         name: Set(format!("Demo Practice {tag}")),
-        plan: Set("pro".into()),
+        plan: Set(Plan::Pro),
         staff_two_factor: Set(false),
         // Every column gets a value, none is left to a database default: on SQLite, an account read
         // back after its insert was seen (rarely) with NULL in this later-added column.
@@ -102,33 +104,24 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
     .insert(&txn)
     .await
     .map_err(fail)?;
-    let person = |role: &str,
+    let person = |role: Role,
                   login: String,
                   name: String,
                   supervisor: Option<i32>,
                   provider: Option<i32>,
                   age: Option<AgeGroup>| {
-        user::ActiveModel {
-            account_id: Set(practice.id),
-            role: Set(role.into()),
-            email: Set(Some(format!("{login}@demo.invalid"))),
-            full_name: Set(name),
-            login: Set(login),
-            password_hash: Set(hash.clone()),
-            supervisor_id: Set(supervisor),
-            provider_id: Set(provider),
-            age_group: Set(age.map(|a| a.as_str().to_string())),
-            active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            code_failures: Set(0),
-            client_sees_graph: Set(false),
-            ..Default::default()
+        NewUser {
+            email: Some(format!("{login}@demo.invalid")),
+            supervisor_id: supervisor,
+            provider_id: provider,
+            age_group: age,
+            ..NewUser::staff(practice.id, role, login, name, hash.clone())
         }
+        .into_active_model(now)
     };
     let owner_login = format!("demo-owner-{tag}");
     person(
-        "owner",
+        Role::Owner,
         owner_login.clone(),
         "Demo Owner".into(),
         None,
@@ -158,7 +151,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
         (0..supervisors)
             .map(|i| {
                 person(
-                    "supervisor",
+                    Role::Supervisor,
                     format!("demo-sup-{tag}-{i}"),
                     format!("Supervisor {i}"),
                     None,
@@ -177,7 +170,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
             .map(|i| {
                 let sup = supervisor_ids[i % supervisor_ids.len()];
                 person(
-                    "provider",
+                    Role::Provider,
                     format!("demo-pro-{tag}-{i}"),
                     format!("Provider {i}"),
                     Some(sup),
@@ -204,7 +197,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
             .map(|i| {
                 let provider = provider_ids[i % provider_ids.len()];
                 person(
-                    "client",
+                    Role::Client,
                     format!("demo-c-{tag}-{i}"),
                     format!("Client {i:05}"),
                     None,
@@ -226,11 +219,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
     let settings = OutcomeSettings::default();
     let mut planned: Vec<(user::Model, Vec<rating::Model>)> = Vec::with_capacity(clients.len());
     for client in clients {
-        let age = client
-            .age_group
-            .as_deref()
-            .and_then(AgeGroup::parse)
-            .unwrap_or(AgeGroup::Adult);
+        let age = age_of(&client);
         let outcome = outcome_measure_for(age);
         let alliance = alliance_measure_for(age);
         let sessions = rng.random_range(2..=18);
@@ -252,7 +241,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
                     measure: id.as_str().to_string(),
                     total: measures::measure(id).total(&items),
                     items: serde_json::to_string(&items).unwrap_or_default(),
-                    source: "clinician".into(),
+                    source: Source::Clinician,
                     entered_by: client.provider_id.unwrap_or_default(),
                     at: now - i64::from(sessions - session) * 7 * 86_400,
                 });
@@ -276,8 +265,8 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
                 latest_outcome: None,
                 target: None,
                 latest_alliance: None,
-                outcome_flag: "grey".into(),
-                alliance_flag: "grey".into(),
+                outcome_flag: Flag::Grey,
+                alliance_flag: Flag::Grey,
                 included: false,
                 reliable_improvement: false,
                 reliable_deterioration: false,

@@ -1,6 +1,8 @@
 //! A bearer token of the mobile app's API: only its SHA-256 is stored.
 use sea_orm::entity::prelude::*;
 
+use crate::values::Factors;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "access_tokens")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
-    pub factors: String,
+    pub factors: Factors,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,13 +1,15 @@
 //! A practice (tenant) with its plan and the owner's settings.
 use sea_orm::entity::prelude::*;
 
+use crate::values::Plan;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub name: String,
-    pub plan: String,
+    pub plan: Plan,
     pub staff_two_factor: bool,
     pub client_two_factor: bool,
     pub device_days: i32,

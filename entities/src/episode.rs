@@ -1,6 +1,8 @@
 //! An episode of care: a client's numbered sessions from intake until it is closed.
 use sea_orm::entity::prelude::*;
 
+use crate::values::Flag;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "episodes")]
 pub struct Model {
@@ -17,8 +19,8 @@ pub struct Model {
     pub latest_outcome: Option<f64>,
     pub target: Option<f64>,
     pub latest_alliance: Option<f64>,
-    pub outcome_flag: String,
-    pub alliance_flag: String,
+    pub outcome_flag: Flag,
+    pub alliance_flag: Flag,
     pub included: bool,
     pub reliable_improvement: bool,
     pub reliable_deterioration: bool,

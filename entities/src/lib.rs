@@ -16,3 +16,4 @@ pub mod safety_alert;
 pub mod session;
 pub mod sms_send;
 pub mod user;
+pub mod values;

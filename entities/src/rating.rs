@@ -1,6 +1,8 @@
 //! One completed measure at one session: its items (JSON array) and total.
 use sea_orm::entity::prelude::*;
 
+use crate::values::RatingSource;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "ratings")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub measure: String,
     pub items: String,
     pub total: f64,
-    pub source: String,
+    pub source: RatingSource,
     pub entered_by: i32,
     pub at: i64,
 }

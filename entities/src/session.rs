@@ -1,6 +1,8 @@
 //! A server-side session: `pending` after the password step, `full` once signed in.
 use sea_orm::entity::prelude::*;
 
+use crate::values::{Factors, SessionState};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
@@ -10,12 +12,12 @@ pub struct Model {
     pub token_hash: String,
     pub user_id: i32,
     pub account_id: i32,
-    pub state: String,
+    pub state: SessionState,
     pub csrf_token: String,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
-    pub factors: String,
+    pub factors: Factors,
     pub challenge_id: Option<i32>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

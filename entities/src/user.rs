@@ -1,13 +1,15 @@
 //! A person who signs in: staff (owner, admin, supervisor, provider) or a client.
 use sea_orm::entity::prelude::*;
 
+use crate::values::{AgeGroup, Role};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub account_id: i32,
-    pub role: String,
+    pub role: Role,
     #[sea_orm(unique)]
     pub login: String,
     pub full_name: String,
@@ -18,7 +20,7 @@ pub struct Model {
     pub password_hash: String,
     pub supervisor_id: Option<i32>,
     pub provider_id: Option<i32>,
-    pub age_group: Option<String>,
+    pub age_group: Option<AgeGroup>,
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,

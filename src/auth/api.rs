@@ -6,6 +6,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use entities::values::Factors;
 use entities::{access_token, account, user};
 
 use super::session::ABSOLUTE_SECONDS;
@@ -19,7 +20,7 @@ pub async fn issue(
     db: &impl ConnectionTrait,
     now: i64,
     user: &user::Model,
-    factors: &str,
+    factors: &Factors,
 ) -> Result<(String, i64), AppError> {
     let token = random_token::<32>();
     access_token::ActiveModel {
@@ -29,7 +30,7 @@ pub async fn issue(
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + ABSOLUTE_SECONDS),
-        factors: Set(factors.to_string()),
+        factors: Set(factors.clone()),
         ..Default::default()
     }
     .insert(db)
@@ -52,7 +53,7 @@ pub struct ApiUser {
 
 impl ApiUser {
     pub fn role(&self) -> Role {
-        Role::parse(&self.user.role).unwrap_or(Role::Client)
+        self.user.role
     }
 }
 

@@ -1,10 +1,13 @@
 //! CSRF protection: a per-session token (or, before sign-in, one in a private cookie) that every
-//! POST form must carry as `csrf_token`; `SecureForm` refuses a form without it (403).
+//! POST form must carry as `csrf_token`; `CsrfForm` and `CsrfChecked` refuse a form without it
+//! (403).
 
 use std::collections::HashMap;
 
 use rocket::data::ToByteUnit;
 use rocket::data::{self, Data, FromData};
+use rocket::form::name::NameView;
+use rocket::form::{Form, FromForm, ValueField};
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
@@ -61,9 +64,79 @@ impl<'r> FromRequest<'r> for CsrfToken {
     }
 }
 
-/// A submitted form whose CSRF token checked out. Fields are raw strings (invalid UTF-8 is
-/// replaced, never an error); routes parse them into domain types so every message can name
-/// its field.
+/// The decoded fields of a form body whose CSRF token checked out. Invalid UTF-8 is replaced,
+/// never an error.
+struct CheckedBody(Vec<(String, String)>);
+
+/// Reads a form body and checks its `csrf_token`; `Err` is the status to answer.
+async fn read_checked(request: &Request<'_>, data: Data<'_>) -> Result<Vec<(String, String)>, Status> {
+    // Anything but a form body cannot carry the token: the same 403 as a missing token.
+    if !request.content_type().is_some_and(|c| c.is_form()) {
+        return Err(Status::Forbidden);
+    }
+    let limit = request.limits().get("form").unwrap_or(64.kibibytes());
+    let body = match data.open(limit).into_bytes().await {
+        Ok(body) if body.is_complete() => body.into_inner(),
+        Ok(_) => return Err(Status::PayloadTooLarge),
+        Err(_) => return Err(Status::BadRequest),
+    };
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let expected = expected(request).await?;
+    let submitted = pairs
+        .iter()
+        .find(|(name, _)| name == "csrf_token")
+        .map_or("", |(_, value)| value.as_str());
+    match expected {
+        // SECURITY: compare in constant time; a missing or wrong token is 403.
+        Some(token) if !submitted.is_empty() && constant_time_eq(submitted, &token) => Ok(pairs),
+        _ => Err(Status::Forbidden),
+    }
+}
+
+/// A posted form whose CSRF token checked out, parsed into `T` — usually
+/// `Contextual<'r, SomeForm>`, which keeps what was typed and each field's error for
+/// re-rendering the form.
+pub struct CsrfForm<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for CsrfForm<T> {
+    type Error = ();
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let pairs = match read_checked(request, data).await {
+            Ok(pairs) => pairs,
+            Err(status) => return Outcome::Error((status, ())),
+        };
+        // Kept for the whole request, so the parsed form may borrow from it.
+        let body: &'r CheckedBody = request.local_cache(|| CheckedBody(pairs));
+        let fields = body.0.iter().map(|(name, value)| ValueField {
+            name: NameView::new(name.as_str()),
+            value: value.as_str(),
+        });
+        match Form::<T>::parse_iter(fields) {
+            Ok(value) => Outcome::Success(Self(value)),
+            Err(_) => Outcome::Error((Status::UnprocessableEntity, ())),
+        }
+    }
+}
+
+/// A posted form that carries nothing but its CSRF token (a button).
+pub struct CsrfChecked;
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for CsrfChecked {
+    type Error = ();
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        match read_checked(request, data).await {
+            Ok(_) => Outcome::Success(Self),
+            Err(status) => Outcome::Error((status, ())),
+        }
+    }
+}
+
+/// A submitted form whose CSRF token checked out, as raw strings. Being replaced by
+/// `CsrfForm<Contextual<T>>`; do not use in new code.
 #[derive(Debug, Clone, Default)]
 pub struct SecureForm {
     pairs: Vec<(String, String)>,
@@ -108,29 +181,9 @@ impl<'r> FromData<'r> for SecureForm {
     type Error = ();
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        // Anything but a form body cannot carry the token: the same 403 as a missing token.
-        if !request.content_type().is_some_and(|c| c.is_form()) {
-            return Outcome::Error((Status::Forbidden, ()));
-        }
-        let limit = request.limits().get("form").unwrap_or(64.kibibytes());
-        let body = match data.open(limit).into_bytes().await {
-            Ok(body) if body.is_complete() => body.into_inner(),
-            Ok(_) => return Outcome::Error((Status::PayloadTooLarge, ())),
-            Err(_) => return Outcome::Error((Status::BadRequest, ())),
-        };
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-        let expected = match expected(request).await {
-            Ok(token) => token,
-            Err(status) => return Outcome::Error((status, ())),
-        };
-        let form = Self { pairs };
-        let submitted = form.get("csrf_token");
-        match expected {
-            // SECURITY: compare in constant time; a missing or wrong token is 403.
-            Some(token) if !submitted.is_empty() && constant_time_eq(submitted, &token) => {
-                Outcome::Success(form)
-            }
-            _ => Outcome::Error((Status::Forbidden, ())),
+        match read_checked(request, data).await {
+            Ok(pairs) => Outcome::Success(Self { pairs }),
+            Err(status) => Outcome::Error((status, ())),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Request guards: one cached lookup of the session, then guards that narrow it by role, so a
 //! handler's signature states who may call it.
 
+use entities::values::SessionState;
 use rocket::http::Status;
 use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -8,7 +9,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use entities::{account, session, user};
 
-use super::session::{STATE_FULL, STATE_PENDING, STATE_SETUP, is_live, token_from};
+use super::session::{is_live, token_from};
 use crate::domain::{Plan, Role};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -42,11 +43,11 @@ pub struct SignedIn {
 
 impl SignedIn {
     pub fn role(&self) -> Role {
-        Role::parse(&self.user.role).unwrap_or(Role::Client)
+        self.user.role
     }
 
     pub fn plan(&self) -> Plan {
-        Plan::parse(&self.account.plan).unwrap_or(Plan::Mobile)
+        self.account.plan
     }
 }
 
@@ -55,7 +56,7 @@ pub trait Acting {
     fn acting_user(&self) -> &user::Model;
 
     fn acting_role(&self) -> Role {
-        Role::parse(&self.acting_user().role).unwrap_or(Role::Client)
+        self.acting_user().role
     }
 }
 
@@ -105,7 +106,7 @@ async fn lookup_uncached(request: &Request<'_>) -> Result<Option<SignedIn>, AppE
     }
     let mut session = session;
     // Touch at most every 10 s: idle time is measured in minutes, writes cost.
-    if session.state == STATE_FULL && now - session.last_seen_at >= 10 {
+    if session.state == SessionState::Full && now - session.last_seen_at >= 10 {
         let mut active = session.clone().into_active_model();
         active.last_seen_at = Set(now);
         session = active.update(db).await?;
@@ -160,7 +161,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match lookup(request).await {
-            Ok(Some(signed)) if signed.session.state == STATE_FULL => Outcome::Success(Self(signed)),
+            Ok(Some(signed)) if signed.session.state == SessionState::Full => Outcome::Success(Self(signed)),
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(status) => Outcome::Error((status, ())),
         }
@@ -177,7 +178,9 @@ impl<'r> FromRequest<'r> for PendingLogin {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match lookup(request).await {
-            Ok(Some(signed)) if signed.session.state == STATE_PENDING => Outcome::Success(Self(signed)),
+            Ok(Some(signed)) if signed.session.state == SessionState::Pending => {
+                Outcome::Success(Self(signed))
+            }
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(status) => Outcome::Error((status, ())),
         }
@@ -194,7 +197,7 @@ impl<'r> FromRequest<'r> for SetupLogin {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match lookup(request).await {
-            Ok(Some(signed)) if signed.session.state == STATE_SETUP => Outcome::Success(Self(signed)),
+            Ok(Some(signed)) if signed.session.state == SessionState::Setup => Outcome::Success(Self(signed)),
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(status) => Outcome::Error((status, ())),
         }

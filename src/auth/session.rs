@@ -9,11 +9,7 @@ use entities::session;
 use super::tokens::{random_token, sha256_hex};
 use crate::error::AppError;
 
-pub const STATE_FULL: &str = "full";
-pub const STATE_PENDING: &str = "pending";
-/// Password (and, where possible, a second factor) done; the authenticator app must be set up
-/// before anything else opens. Opens only `/login/setup*`.
-pub const STATE_SETUP: &str = "setup";
+pub use entities::values::{Factors, SessionState};
 /// Absolute lifetime of a full session (SECURITY.md: 12 hours).
 pub const ABSOLUTE_SECONDS: i64 = 12 * 60 * 60;
 /// Lifetime of the pending state between password and code.
@@ -30,11 +26,11 @@ pub fn cookie_name(https: bool, base: &str) -> String {
 
 pub const SESSION_COOKIE: &str = "outcomes_session";
 
-pub struct NewSession<'a> {
+pub struct NewSession {
     pub user_id: i32,
     pub account_id: i32,
-    pub state: &'a str,
-    pub factors: &'a str,
+    pub state: SessionState,
+    pub factors: Factors,
     pub challenge_id: Option<i32>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -44,10 +40,10 @@ pub struct NewSession<'a> {
 pub async fn create(
     db: &impl ConnectionTrait,
     now: i64,
-    new: NewSession<'_>,
+    new: NewSession,
 ) -> Result<(String, session::Model), AppError> {
     let token = random_token::<32>();
-    let lifetime = if new.state != STATE_FULL {
+    let lifetime = if new.state != SessionState::Full {
         PENDING_SECONDS
     } else {
         ABSOLUTE_SECONDS
@@ -56,12 +52,12 @@ pub async fn create(
         token_hash: Set(sha256_hex(&token)),
         user_id: Set(new.user_id),
         account_id: Set(new.account_id),
-        state: Set(new.state.to_string()),
+        state: Set(new.state),
         csrf_token: Set(random_token::<32>()),
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + lifetime),
-        factors: Set(new.factors.to_string()),
+        factors: Set(new.factors),
         challenge_id: Set(new.challenge_id),
         ip: Set(new.ip),
         user_agent: Set(new.user_agent.map(|ua| ua.chars().take(300).collect())),
@@ -131,7 +127,7 @@ pub fn is_live(session: &session::Model, now: i64, idle_minutes: i32) -> bool {
     if now >= session.expires_at {
         return false;
     }
-    session.state != STATE_FULL || now - session.last_seen_at <= i64::from(idle_minutes) * 60
+    session.state != SessionState::Full || now - session.last_seen_at <= i64::from(idle_minutes) * 60
 }
 
 /// Keeps a pending session alive for as long as the code just sent.
@@ -142,7 +138,7 @@ pub async fn extend_pending(db: &impl ConnectionTrait, session_id: i32, now: i64
             sea_orm::sea_query::Expr::value(now + PENDING_SECONDS),
         )
         .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::State.eq(STATE_PENDING))
+        .filter(session::Column::State.eq(SessionState::Pending))
         .exec(db)
         .await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! Pure types and rules: parsed inputs that inner code can trust, with no web or database in sight.
 
 pub mod etr;
+pub mod ids;
 pub mod measures;
 pub mod password;
 pub mod phone;
@@ -8,8 +9,9 @@ pub mod role;
 pub mod scoring;
 pub mod text;
 
+pub use ids::{ClientId, DeviceId, StaffId};
 pub use password::{NewPassword, PasswordContext};
-pub use phone::PhoneNumber;
+pub use phone::{PhoneEntry, PhoneNumber};
 pub use role::{AgeGroup, Plan, Role};
 pub use text::{Email, LoginId, PersonName};
 

@@ -67,6 +67,30 @@ impl PhoneNumber {
     }
 }
 
+/// A phone number as typed, checked for what can be checked without knowing the practice's
+/// country; `resolve` reads it as a number. Blank means "no number".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneEntry(String);
+
+impl PhoneEntry {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        let text = raw.trim();
+        if text.len() > 40 {
+            return Err(FieldError::new(field, "That phone number is too long."));
+        }
+        Ok(Self(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number, read in `region` when it has no country code; `None` when left blank.
+    pub fn resolve(&self, field: &'static str, region: &str) -> Result<Option<PhoneNumber>, FieldError> {
+        PhoneNumber::parse_optional(field, &self.0, region)
+    }
+}
+
 /// Masks any stored number, keeping its last four digits.
 pub fn mask(e164: &str) -> String {
     let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();

@@ -6,25 +6,7 @@ use super::AgeGroup;
 use super::etr::EtrModels;
 use super::measures::{CutOff, Measure, MeasureKind, round1};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flag {
-    Green,
-    Amber,
-    Red,
-    Grey,
-}
-
-impl Flag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Green => "green",
-            Self::Amber => "amber",
-            Self::Red => "red",
-            Self::Grey => "grey",
-        }
-    }
-}
+pub use entities::values::Flag;
 
 /// The thresholds clinicians argue about; each is an account setting.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -12,7 +12,7 @@ use entities::user;
 use crate::auth::guards::SignedIn;
 use crate::auth::{RequestMeta, SecureForm, StaffUser};
 use crate::domain::phone::mask;
-use crate::domain::{AgeGroup, Email, FieldError, PersonName, PhoneNumber, Role};
+use crate::domain::{AgeGroup, ClientId, Email, FieldError, PersonName, PhoneNumber, Role};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::clients::{self, ClientInput, Credentials};
@@ -27,7 +27,7 @@ struct ClientRow {
     id: i32,
     full_name: String,
     user_id: String,
-    age_group: String,
+    age_group: &'static str,
     active: bool,
 }
 
@@ -91,7 +91,7 @@ async fn list(state: &State<AppState>, actor: StaffUser) -> Result<Template, App
             id: c.id,
             full_name: c.full_name,
             user_id: c.login,
-            age_group: c.age_group.unwrap_or_default(),
+            age_group: c.age_group.map(AgeGroup::as_str).unwrap_or_default(),
             active: c.active,
         })
         .collect();
@@ -198,7 +198,7 @@ pub fn values_of(c: &user::Model) -> FormState {
     };
     set("first_name", c.first_name.clone());
     set("last_name", c.last_name.clone());
-    set("age_group", c.age_group.clone());
+    set("age_group", c.age_group.map(|a| a.as_str().to_string()));
     set("phone", c.phone.clone());
     set("email", c.email.clone());
     set("provider_id", c.provider_id.map(|i| i.to_string()));
@@ -302,7 +302,7 @@ async fn create(
 async fn show(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     meta: RequestMeta,
 ) -> Result<Template, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
@@ -323,7 +323,7 @@ async fn show(
 async fn update(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
@@ -345,7 +345,7 @@ async fn update(
 async fn reset_password(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Template, AppError> {
@@ -361,12 +361,12 @@ async fn reset_password(
 async fn deactivate(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    crate::services::staff::set_active(state, &actor, client, false, meta.ip).await?;
+    clients::set_active(state, &actor, client, false, meta.ip).await?;
     Ok(Page::see_other(format!("/clients/{id}")))
 }
 
@@ -374,12 +374,12 @@ async fn deactivate(
 async fn activate(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    crate::services::staff::set_active(state, &actor, client, true, meta.ip).await?;
+    clients::set_active(state, &actor, client, true, meta.ip).await?;
     Ok(Page::see_other(format!("/clients/{id}")))
 }
 

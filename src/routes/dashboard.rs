@@ -12,6 +12,7 @@ use entities::user;
 
 use crate::auth::StaffUser;
 use crate::domain::Role;
+use crate::domain::scoring::Flag;
 use crate::error::AppError;
 use crate::services::dashboards::{self, AccountFigures, CaseloadRow};
 use crate::state::AppState;
@@ -53,7 +54,7 @@ async fn dashboard(state: &State<AppState>, actor: StaffUser) -> Result<Template
             let rows = dashboards::caseload(&state.db, &actor).await?;
             let names: BTreeMap<i32, String> = user::Entity::find()
                 .filter(user::Column::AccountId.eq(actor.account.id))
-                .filter(user::Column::Role.ne(Role::Client.as_str()))
+                .filter(user::Column::Role.ne(Role::Client))
                 .all(&state.db)
                 .await?
                 .into_iter()
@@ -70,12 +71,12 @@ async fn dashboard(state: &State<AppState>, actor: StaffUser) -> Result<Template
             let groups = by_provider
                 .into_iter()
                 .map(|(provider, clients)| {
-                    let count = |flag: &str| clients.iter().filter(|c| c.outcome_flag == flag).count();
+                    let count = |flag: Flag| clients.iter().filter(|c| c.outcome_flag == flag).count();
                     ProviderGroup {
-                        red: count("red"),
-                        amber: count("amber"),
-                        green: count("green"),
-                        grey: count("grey"),
+                        red: count(Flag::Red),
+                        amber: count(Flag::Amber),
+                        green: count(Flag::Green),
+                        grey: count(Flag::Grey),
                         provider,
                         clients,
                     }

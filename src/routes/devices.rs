@@ -6,6 +6,7 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::{CurrentUser, ManagerUser, RequestMeta, SecureForm};
+use crate::domain::{ClientId, DeviceId, StaffId};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::{authenticator, clients, devices, staff};
@@ -37,10 +38,17 @@ async fn list(state: &State<AppState>, user: CurrentUser) -> Result<Template, Ap
 async fn revoke(
     state: &State<AppState>,
     user: CurrentUser,
-    id: i32,
+    id: DeviceId,
     _form: SecureForm,
 ) -> Result<Page, AppError> {
-    devices::revoke_own(&state.db, state.now(), user.user.id, id, "revoked by the user").await?;
+    devices::revoke_own(
+        &state.db,
+        state.now(),
+        user.user.id,
+        id.get(),
+        "revoked by the user",
+    )
+    .await?;
     Ok(Page::see_other("/devices"))
 }
 
@@ -68,7 +76,7 @@ async fn revoke_for(
 async fn revoke_staff(
     state: &State<AppState>,
     actor: ManagerUser,
-    id: i32,
+    id: StaffId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
@@ -81,7 +89,7 @@ async fn revoke_staff(
 async fn revoke_client(
     state: &State<AppState>,
     actor: ManagerUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
@@ -136,7 +144,7 @@ async fn reset_factors(
 async fn reset_staff(
     state: &State<AppState>,
     actor: ManagerUser,
-    id: i32,
+    id: StaffId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
@@ -155,7 +163,7 @@ async fn reset_staff(
 async fn reset_client(
     state: &State<AppState>,
     actor: ManagerUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {

@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use entities::{episode, rating, user};
 
 use crate::auth::{ManagerUser, RequestMeta};
+use crate::domain::AgeGroup;
 use crate::domain::measures::{self, MeasureId};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
@@ -77,7 +78,11 @@ async fn export(state: &State<AppState>, actor: ManagerUser, meta: RequestMeta) 
             .write_record([
                 r.client_id.to_string(),
                 client.map(|c| c.login.clone()).unwrap_or_default(),
-                client.and_then(|c| c.age_group.clone()).unwrap_or_default(),
+                client
+                    .and_then(|c| c.age_group)
+                    .map(AgeGroup::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
                 episodes
                     .get(&r.episode_id)
                     .map(|n| n.to_string())
@@ -87,7 +92,7 @@ async fn export(state: &State<AppState>, actor: ManagerUser, meta: RequestMeta) 
                 loinc.to_string(),
                 r.items.trim_matches(|c| c == '[' || c == ']').replace(',', " "),
                 format!("{:.1}", r.total),
-                r.source.clone(),
+                r.source.to_string(),
                 r.entered_by.to_string(),
                 at,
             ])

@@ -1,5 +1,6 @@
 //! `/login` (the password step), `/login/verify` (the code), and `/logout`.
 
+use entities::values::{Factor, Factors, SessionState};
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -11,12 +12,12 @@ use entities::{account, user};
 
 use crate::auth::device::{self, Agent, KIND_BROWSER, NewRegistration};
 use crate::auth::guards::{SetupLogin, SignedIn};
-use crate::auth::session::{self, NewSession, STATE_PENDING, STATE_SETUP};
+use crate::auth::session::{self, NewSession};
 use crate::auth::{CsrfToken, MaybeSignedIn, PendingLogin, RequestMeta, SecureForm};
 use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
-use crate::services::two_factor::{self, Factors, Method, Requirement, Verification};
+use crate::services::two_factor::{self, Method, Methods, Requirement, Verification};
 use crate::services::{authenticator, devices, login};
 use crate::state::AppState;
 use crate::views::Page;
@@ -47,7 +48,7 @@ fn render(csrf: String, user_id: String, error: Option<String>, notice: Option<&
 
 #[get("/login?<signed_up>&<signed_out>")]
 fn show(signed: MaybeSignedIn, csrf: CsrfToken, signed_up: Option<bool>, signed_out: Option<bool>) -> Page {
-    if signed.0.is_some_and(|s| s.session.state == session::STATE_FULL) {
+    if signed.0.is_some_and(|s| s.session.state == SessionState::Full) {
         return Page::see_other("/");
     }
     let notice = if signed_up == Some(true) {
@@ -100,7 +101,14 @@ async fn submit(
     };
     let device = match device {
         Some(used) if !two_factor::app_only(&account, &user) => {
-            let token = login::start_session(state, &user, "password+device", &meta, Some(used)).await?;
+            let token = login::start_session(
+                state,
+                &user,
+                Factors::new(Factor::Password).and(Factor::Device),
+                &meta,
+                Some(used),
+            )
+            .await?;
             session::set_cookie(cookies, https, token);
             return Ok(Page::see_other("/"));
         }
@@ -108,7 +116,8 @@ async fn submit(
     };
     match two_factor::requirement_for(state, &account, &user).await? {
         Requirement::NotRequired => {
-            let token = login::start_session(state, &user, "password", &meta, None).await?;
+            let token =
+                login::start_session(state, &user, Factors::new(Factor::Password), &meta, None).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/"))
         }
@@ -130,7 +139,14 @@ async fn submit(
         }
         Requirement::Required(factors) => {
             if let Some(used) = device {
-                let token = login::start_session(state, &user, "password+device", &meta, Some(used)).await?;
+                let token = login::start_session(
+                    state,
+                    &user,
+                    Factors::new(Factor::Password).and(Factor::Device),
+                    &meta,
+                    Some(used),
+                )
+                .await?;
                 session::set_cookie(cookies, https, token);
                 return Ok(Page::see_other("/"));
             }
@@ -141,7 +157,7 @@ async fn submit(
                     state,
                     cookies,
                     &user,
-                    (STATE_PENDING, "password"),
+                    (SessionState::Pending, Factors::new(Factor::Password)),
                     Some(challenge.id),
                     &meta,
                 )
@@ -157,7 +173,10 @@ async fn submit(
                     state,
                     cookies,
                     &user,
-                    (STATE_SETUP, "password+device"),
+                    (
+                        SessionState::Setup,
+                        Factors::new(Factor::Password).and(Factor::Device),
+                    ),
                     None,
                     &meta,
                 )
@@ -167,7 +186,15 @@ async fn submit(
             if sms_first {
                 return send_first_code(state, cookies, &user, &account, &meta, csrf, typed).await;
             }
-            start_partial(state, cookies, &user, (STATE_SETUP, "password"), None, &meta).await?;
+            start_partial(
+                state,
+                cookies,
+                &user,
+                (SessionState::Setup, Factors::new(Factor::Password)),
+                None,
+                &meta,
+            )
+            .await?;
             Ok(Page::see_other("/login/setup"))
         }
     }
@@ -180,7 +207,7 @@ async fn start_partial(
     state: &AppState,
     cookies: &CookieJar<'_>,
     user: &user::Model,
-    (session_state, factors): (&str, &str),
+    (session_state, factors): (SessionState, Factors),
     challenge_id: Option<i32>,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
@@ -243,7 +270,7 @@ async fn send_first_code(
         state,
         cookies,
         user,
-        (STATE_PENDING, "password"),
+        (SessionState::Pending, Factors::new(Factor::Password)),
         Some(challenge.id),
         meta,
     )
@@ -268,7 +295,7 @@ async fn pending_challenge(
 /// Which form the verify page shows, and the other ways it offers.
 struct VerifyView {
     method: Method,
-    factors: Factors,
+    factors: Methods,
     texted: bool,
 }
 
@@ -420,15 +447,15 @@ async fn verify(
                 two_factor::requirement_for(state, &pending.account, &pending.user).await?,
                 Requirement::SetupAuthenticator { .. }
             );
-            let factors = format!("password+{}", view.method.as_str());
+            let factors = Factors::new(Factor::Password).and(view.method.factor());
             if setup_needed {
                 // The browser is registered once the app is set up too.
-                start_partial(state, cookies, &pending.user, (STATE_SETUP, &factors), None, &meta).await?;
+                start_partial(state, cookies, &pending.user, (SessionState::Setup, factors.clone()), None, &meta).await?;
                 return Ok(Page::see_other("/login/setup"));
             }
             register_browser(state, cookies, &pending, &meta).await?;
             // SECURITY: rotation again after the code step.
-            let token = login::start_session(state, &pending.user, &factors, &meta, None).await?;
+            let token = login::start_session(state, &pending.user, factors, &meta, None).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/"))
         }
@@ -601,11 +628,11 @@ async fn setup_confirm(
         return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     };
     session::delete(&state.db, setup.session.id).await?;
-    if !setup.session.factors.contains("device") {
+    if !setup.session.factors.contains(Factor::Device) {
         register_browser(state, cookies, &setup, &meta).await?;
     }
-    let factors = format!("{}+app", setup.session.factors);
-    let token = login::start_session(state, &setup.user, &factors, &meta, None).await?;
+    let factors = setup.session.factors.clone().and(Factor::App);
+    let token = login::start_session(state, &setup.user, factors, &meta, None).await?;
     session::set_cookie(cookies, state.settings.https(), token);
     Ok(Page::Html(recovery_codes_page(None, codes, "/")))
 }

@@ -7,6 +7,7 @@ pub mod clients;
 mod dashboard;
 mod devices;
 mod export;
+pub mod fields;
 mod login;
 mod my;
 mod options;

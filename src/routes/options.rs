@@ -53,7 +53,7 @@ async fn render(
         .await?
         .into_iter()
         .map(|u| {
-            let role = Role::parse(&u.role).unwrap_or(Role::Client);
+            let role = u.role;
             Unprotected {
                 id: u.id,
                 full_name: u.full_name,

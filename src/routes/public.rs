@@ -1,19 +1,19 @@
 //! The front door and the health check.
 
+use entities::values::SessionState;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{Route, State, get, routes};
 
 use crate::auth::MaybeSignedIn;
-use crate::auth::session::{STATE_PENDING, STATE_SETUP};
 use crate::state::AppState;
 
 /// Staff to the dashboard, clients to their measures, everyone else to sign in.
 #[get("/")]
 fn index(signed: MaybeSignedIn) -> Redirect {
     let target = match signed.0 {
-        Some(signed) if signed.session.state == STATE_PENDING => "/login/verify",
-        Some(signed) if signed.session.state == STATE_SETUP => "/login/setup",
+        Some(signed) if signed.session.state == SessionState::Pending => "/login/verify",
+        Some(signed) if signed.session.state == SessionState::Setup => "/login/setup",
         Some(signed) if signed.role().is_staff() => "/dashboard",
         Some(_) => "/my",
         None => "/login",

@@ -8,6 +8,7 @@ use rocket::{Route, State, post, routes};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
 use crate::auth::{SecureForm, StaffUser};
+use crate::domain::ClientId;
 use crate::error::AppError;
 use crate::routes::clients::{RatingState, client_page};
 use crate::services::audit::{self, Event};
@@ -34,7 +35,7 @@ pub fn submission(form: &SecureForm) -> Submission<'_> {
 async fn record(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     form: SecureForm,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
@@ -74,7 +75,7 @@ async fn record(
 async fn close_episode(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
@@ -86,7 +87,7 @@ async fn close_episode(
 async fn new_episode(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
@@ -98,7 +99,7 @@ async fn new_episode(
 async fn acknowledge(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     _form: SecureForm,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
@@ -111,12 +112,12 @@ async fn acknowledge(
 async fn sharing(
     state: &State<AppState>,
     actor: StaffUser,
-    id: i32,
+    id: ClientId,
     form: SecureForm,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     let share = form.checked("client_sees_graph");
-    let mut row = client.clone().into_active_model();
+    let mut row = client.model().clone().into_active_model();
     row.client_sees_graph = Set(share);
     row.update(&state.db).await?;
     audit::record(

@@ -9,7 +9,7 @@ use entities::user;
 
 use crate::auth::{ManagerUser, RequestMeta, SecureForm};
 use crate::domain::{
-    Email, FieldError, LoginId, NewPassword, PasswordContext, PersonName, PhoneNumber, Role,
+    Email, FieldError, LoginId, NewPassword, PasswordContext, PersonName, PhoneNumber, Role, StaffId,
 };
 use crate::error::AppError;
 use crate::services::{devices, login_taken, staff};
@@ -56,7 +56,7 @@ struct StaffFormPage {
 
 /// A staff row; the full phone number only for people this manager manages (SPEC §2).
 fn row(actor: &ManagerUser, u: user::Model) -> StaffRow {
-    let role = Role::parse(&u.role).unwrap_or(Role::Provider);
+    let role = u.role;
     let manages = u.id == actor.user.id || actor.role() == Role::Owner || role < Role::Admin;
     let phone = match u.phone {
         Some(p) if manages => p,
@@ -65,7 +65,7 @@ fn row(actor: &ManagerUser, u: user::Model) -> StaffRow {
     };
     StaffRow {
         id: u.id,
-        role: Role::parse(&u.role).map(Role::label).unwrap_or("").to_string(),
+        role: u.role.label().to_string(),
         full_name: u.full_name,
         user_id: u.login,
         phone,
@@ -124,7 +124,7 @@ async fn form_page(
         Some(t) => format!("Staff: {}", t.full_name),
         None => "New staff member".to_string(),
     };
-    let role_locked = target.is_some_and(|t| t.role == Role::Owner.as_str() || t.id == actor.user.id);
+    let role_locked = target.is_some_and(|t| t.role == Role::Owner || t.id == actor.user.id);
     Ok(Template::render(
         "staff_form",
         StaffFormPage {
@@ -149,7 +149,7 @@ fn values_of(u: &user::Model) -> FormState {
     };
     set("full_name", u.full_name.clone());
     set("user_id", u.login.clone());
-    set("role", u.role.clone());
+    set("role", u.role.as_str().to_string());
     set("phone", u.phone.clone().unwrap_or_default());
     set("email", u.email.clone().unwrap_or_default());
     set(
@@ -199,9 +199,9 @@ async fn parse(
         }
         (_, raw) => out.take(NewPassword::parse("password", raw, &context)).map(Some),
     };
-    let role_locked = target.is_some_and(|t| t.role == Role::Owner.as_str() || t.id == actor.user.id);
+    let role_locked = target.is_some_and(|t| t.role == Role::Owner || t.id == actor.user.id);
     let role = if role_locked {
-        target.and_then(|t| Role::parse(&t.role))
+        target.map(|t| t.role)
     } else {
         out.take(
             Role::parse_staff_role(form.get("role"))
@@ -276,7 +276,7 @@ async fn create(
 }
 
 #[get("/staff/<id>")]
-async fn edit_form(state: &State<AppState>, actor: ManagerUser, id: i32) -> Result<Template, AppError> {
+async fn edit_form(state: &State<AppState>, actor: ManagerUser, id: StaffId) -> Result<Template, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
     form_page(state, &actor, values_of(&target), Some(&target)).await
 }
@@ -285,7 +285,7 @@ async fn edit_form(state: &State<AppState>, actor: ManagerUser, id: i32) -> Resu
 async fn update(
     state: &State<AppState>,
     actor: ManagerUser,
-    id: i32,
+    id: StaffId,
     form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
@@ -308,7 +308,7 @@ async fn update(
 async fn deactivate(
     state: &State<AppState>,
     actor: ManagerUser,
-    id: i32,
+    id: StaffId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
@@ -321,7 +321,7 @@ async fn deactivate(
 async fn activate(
     state: &State<AppState>,
     actor: ManagerUser,
-    id: i32,
+    id: StaffId,
     _form: SecureForm,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {

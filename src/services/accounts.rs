@@ -7,6 +7,7 @@ use entities::{account, user};
 use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Plan, Role};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
+use crate::services::users::NewUser;
 use crate::state::AppState;
 
 pub struct Signup {
@@ -25,7 +26,7 @@ pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Re
     let txn = state.db.begin().await?;
     let account = account::ActiveModel {
         name: Set(signup.organization.into_inner()),
-        plan: Set(signup.plan.as_str().to_string()),
+        plan: Set(signup.plan),
         staff_two_factor: Set(false),
         // Every column gets a value, none is left to a database default: on SQLite, an account read
         // back after its insert was seen (rarely) with NULL in this later-added column.
@@ -40,22 +41,18 @@ pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Re
     }
     .insert(&txn)
     .await?;
-    let owner = user::ActiveModel {
-        account_id: Set(account.id),
-        role: Set(Role::Owner.as_str().to_string()),
-        login: Set(signup.login.into_inner()),
-        full_name: Set(signup.full_name.into_inner()),
-        email: Set(Some(signup.email.into_inner())),
-        phone: Set(signup.phone.map(PhoneNumber::into_inner)),
-        password_hash: Set(hash),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        code_failures: Set(0),
-        client_sees_graph: Set(false),
-        ..Default::default()
+    let owner = NewUser {
+        email: Some(signup.email.into_inner()),
+        phone: signup.phone.map(PhoneNumber::into_inner),
+        ..NewUser::staff(
+            account.id,
+            Role::Owner,
+            signup.login.into_inner(),
+            signup.full_name.into_inner(),
+            hash,
+        )
     }
-    .insert(&txn)
+    .insert(&txn, now)
     .await?;
     audit::record(
         &txn,

@@ -8,12 +8,13 @@ use sea_orm::{
 
 use entities::user;
 
-use crate::auth::guards::{Acting, SignedIn};
+use crate::auth::guards::{Acting, ClientUser, SignedIn};
 use crate::auth::{password, session};
-use crate::domain::{AgeGroup, Email, NewPassword, PersonName, PhoneNumber, Role};
+use crate::domain::{AgeGroup, ClientId, Email, NewPassword, PersonName, PhoneNumber, Role};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all;
+use crate::services::users::NewUser;
 use crate::state::AppState;
 
 pub struct ClientInput {
@@ -37,7 +38,7 @@ async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<Cond
     let me = actor.acting_user();
     let base = Condition::all()
         .add(user::Column::AccountId.eq(me.account_id))
-        .add(user::Column::Role.eq(Role::Client.as_str()));
+        .add(user::Column::Role.eq(Role::Client));
     Ok(match actor.acting_role() {
         Role::Owner | Role::Admin => base,
         Role::Supervisor => {
@@ -69,13 +70,47 @@ pub async fn list(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<Vec<
         .await?)
 }
 
+/// A client the acting person may see and act on. Only `find` (the caseload check) and
+/// `own_record` (a client acting on themselves) make one, so a use case that takes it cannot
+/// be called with an unchecked id.
+#[derive(Debug, Clone)]
+pub struct VisibleClient(user::Model);
+
+impl VisibleClient {
+    pub fn model(&self) -> &user::Model {
+        &self.0
+    }
+
+    pub fn into_model(self) -> user::Model {
+        self.0
+    }
+}
+
+impl std::ops::Deref for VisibleClient {
+    type Target = user::Model;
+
+    fn deref(&self) -> &user::Model {
+        &self.0
+    }
+}
+
 /// One client of the actor's caseload; anyone else's is "not found".
-pub async fn find(db: &impl ConnectionTrait, actor: &impl Acting, id: i32) -> Result<user::Model, AppError> {
-    user::Entity::find_by_id(id)
+pub async fn find(
+    db: &impl ConnectionTrait,
+    actor: &impl Acting,
+    id: ClientId,
+) -> Result<VisibleClient, AppError> {
+    user::Entity::find_by_id(id.get())
         .filter(caseload(db, actor).await?)
         .one(db)
         .await?
+        .map(VisibleClient)
         .ok_or(AppError::NotFound)
+}
+
+/// A signed-in client's own record.
+pub fn own_record(client: &ClientUser) -> VisibleClient {
+    VisibleClient(client.user.clone())
 }
 
 /// The staff this actor may give a client to.
@@ -86,7 +121,7 @@ pub async fn assignable_providers(
     let mut query = user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
         .filter(user::Column::Active.eq(true))
-        .filter(user::Column::Role.ne(Role::Client.as_str()));
+        .filter(user::Column::Role.ne(Role::Client));
     query = match actor.role() {
         Role::Owner | Role::Admin => query,
         Role::Supervisor => query.filter(
@@ -120,27 +155,19 @@ pub async fn create(
     let hash = state.hasher.hash(&new_password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;
-    let full_name = format!("{} {}", input.first_name.as_str(), input.last_name.as_str());
-    let client = user::ActiveModel {
-        account_id: Set(actor.account.id),
-        role: Set(Role::Client.as_str().to_string()),
-        login: Set(login.clone()),
-        full_name: Set(full_name),
-        first_name: Set(Some(input.first_name.into_inner())),
-        last_name: Set(Some(input.last_name.into_inner())),
-        email: Set(input.email.map(Email::into_inner)),
-        phone: Set(input.phone.map(PhoneNumber::into_inner)),
-        password_hash: Set(hash),
-        provider_id: Set(Some(input.provider_id)),
-        age_group: Set(Some(input.age_group.as_str().to_string())),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        code_failures: Set(0),
-        client_sees_graph: Set(false),
-        ..Default::default()
+    let client = NewUser {
+        email: input.email.map(Email::into_inner),
+        phone: input.phone.map(PhoneNumber::into_inner),
+        ..NewUser::client(
+            actor.account.id,
+            login.clone(),
+            (input.first_name.into_inner(), input.last_name.into_inner()),
+            input.age_group,
+            input.provider_id,
+            hash,
+        )
     }
-    .insert(&txn)
+    .insert(&txn, now)
     .await?;
     audit::record(
         &txn,
@@ -163,7 +190,7 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     actor: &SignedIn,
-    client: user::Model,
+    client: VisibleClient,
     input: ClientInput,
     ip: Option<String>,
 ) -> Result<user::Model, AppError> {
@@ -172,7 +199,7 @@ pub async fn update(
     let phone_changed = phone != client.phone;
     let provider_changed = Some(input.provider_id) != client.provider_id;
     let txn = state.db.begin().await?;
-    let mut changes = client.clone().into_active_model();
+    let mut changes = client.model().clone().into_active_model();
     changes.full_name = Set(format!(
         "{} {}",
         input.first_name.as_str(),
@@ -180,7 +207,7 @@ pub async fn update(
     ));
     changes.first_name = Set(Some(input.first_name.into_inner()));
     changes.last_name = Set(Some(input.last_name.into_inner()));
-    changes.age_group = Set(Some(input.age_group.as_str().to_string()));
+    changes.age_group = Set(Some(input.age_group));
     changes.email = Set(input.email.map(Email::into_inner));
     changes.phone = Set(phone);
     changes.provider_id = Set(Some(input.provider_id));
@@ -218,7 +245,7 @@ pub async fn update(
 pub async fn reset_password(
     state: &AppState,
     actor: &SignedIn,
-    client: user::Model,
+    client: VisibleClient,
     ip: Option<String>,
 ) -> Result<Credentials, AppError> {
     let new_password = password::generate_client_password();
@@ -226,7 +253,7 @@ pub async fn reset_password(
     let now = state.now();
     let txn = state.db.begin().await?;
     let login = client.login.clone();
-    let mut changes = client.into_active_model();
+    let mut changes = client.into_model().into_active_model();
     changes.password_hash = Set(hash);
     changes.updated_at = Set(now);
     let client = changes.update(&txn).await?;
@@ -248,4 +275,15 @@ pub async fn reset_password(
         login,
         password: new_password,
     })
+}
+
+/// Deactivates (ending every session and registration) or reactivates a client.
+pub async fn set_active(
+    state: &AppState,
+    actor: &SignedIn,
+    client: VisibleClient,
+    active: bool,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    super::staff::set_person_active(state, actor, client.into_model(), active, ip).await
 }

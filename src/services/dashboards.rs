@@ -12,6 +12,8 @@ use serde::Serialize;
 use entities::{episode, safety_alert, user};
 
 use crate::auth::guards::Acting;
+use crate::domain::AgeGroup;
+use crate::domain::scoring::Flag;
 use crate::error::AppError;
 use crate::services::clients;
 
@@ -20,13 +22,13 @@ pub struct CaseloadRow {
     pub id: i32,
     pub full_name: String,
     pub provider_id: Option<i32>,
-    pub age_group: String,
+    pub age_group: Option<AgeGroup>,
     pub sessions: i32,
     pub intake: Option<f64>,
     pub latest: Option<f64>,
     pub change: Option<f64>,
-    pub outcome_flag: String,
-    pub alliance_flag: String,
+    pub outcome_flag: Flag,
+    pub alliance_flag: Flag,
     pub safety_alert: bool,
     /// The same numbers as people read them: one decimal, a sign on the change.
     pub display: CaseloadDisplay,
@@ -39,12 +41,12 @@ pub struct CaseloadDisplay {
     pub change: String,
 }
 
-fn flag_rank(flag: &str) -> u8 {
+fn flag_rank(flag: Flag) -> u8 {
     match flag {
-        "red" => 0,
-        "amber" => 1,
-        "green" => 2,
-        _ => 3,
+        Flag::Red => 0,
+        Flag::Amber => 1,
+        Flag::Green => 2,
+        Flag::Grey => 3,
     }
 }
 
@@ -135,7 +137,7 @@ async fn rows_for(db: &impl ConnectionTrait, people: Vec<user::Model>) -> Result
             CaseloadRow {
                 id: c.id,
                 provider_id: c.provider_id,
-                age_group: c.age_group.clone().unwrap_or_default(),
+                age_group: c.age_group,
                 sessions: e.map_or(0, |e| e.latest_session),
                 intake,
                 latest,
@@ -148,8 +150,8 @@ async fn rows_for(db: &impl ConnectionTrait, people: Vec<user::Model>) -> Result
                         .map(|(i, l)| format!("{:+.1}", l - i))
                         .unwrap_or_default(),
                 },
-                outcome_flag: e.map_or_else(|| "grey".to_string(), |e| e.outcome_flag.clone()),
-                alliance_flag: e.map_or_else(|| "grey".to_string(), |e| e.alliance_flag.clone()),
+                outcome_flag: e.map_or(Flag::Grey, |e| e.outcome_flag),
+                alliance_flag: e.map_or(Flag::Grey, |e| e.alliance_flag),
                 safety_alert: alerts.contains(&c.id),
                 full_name: c.full_name,
             }
@@ -158,14 +160,14 @@ async fn rows_for(db: &impl ConnectionTrait, people: Vec<user::Model>) -> Result
     rows.sort_by(|a, b| {
         (
             !a.safety_alert,
-            flag_rank(&a.outcome_flag),
-            flag_rank(&a.alliance_flag),
+            flag_rank(a.outcome_flag),
+            flag_rank(a.alliance_flag),
             &a.full_name,
         )
             .cmp(&(
                 !b.safety_alert,
-                flag_rank(&b.outcome_flag),
-                flag_rank(&b.alliance_flag),
+                flag_rank(b.outcome_flag),
+                flag_rank(b.alliance_flag),
                 &b.full_name,
             ))
     });

@@ -4,10 +4,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 
+use entities::values::{Factors, SessionState};
 use entities::{account, user};
 
 use crate::auth::guards::{RequestMeta, SignedIn};
-use crate::auth::session::{self, NewSession, STATE_FULL};
+use crate::auth::session::{self, NewSession};
 use crate::auth::throttle;
 use crate::domain::{LoginId, NewPassword};
 use crate::error::AppError;
@@ -69,18 +70,19 @@ pub async fn check_password(
 pub async fn start_session(
     state: &AppState,
     user: &user::Model,
-    factors: &str,
+    factors: Factors,
     meta: &RequestMeta,
     also: Option<Event<'static>>,
 ) -> Result<String, AppError> {
     let now = state.now();
+    let details = format!("factors {factors}");
     let (token, _) = session::create(
         &state.db,
         now,
         NewSession {
             user_id: user.id,
             account_id: user.account_id,
-            state: STATE_FULL,
+            state: SessionState::Full,
             factors,
             challenge_id: None,
             ip: meta.ip.clone(),
@@ -93,7 +95,7 @@ pub async fn start_session(
         .actor(user.id)
         .subject(format!("user {}", user.id))
         .ip(meta.ip.clone())
-        .details(format!("factors {factors}"));
+        .details(details);
     audit::record_all(&state.db, now, also.into_iter().chain([succeeded]).collect()).await?;
     Ok(token)
 }

@@ -12,6 +12,7 @@ pub mod options;
 pub mod outcomes;
 pub mod staff;
 pub mod two_factor;
+pub mod users;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 

@@ -93,11 +93,8 @@ pub fn measures_for(settings: &OutcomeSettings, age: AgeGroup) -> Vec<MeasureId>
 }
 
 pub fn age_of(client: &user::Model) -> AgeGroup {
-    client
-        .age_group
-        .as_deref()
-        .and_then(AgeGroup::parse)
-        .unwrap_or(AgeGroup::Adult)
+    // Every client is created with an age group; staff have none and never rate.
+    client.age_group.unwrap_or(AgeGroup::Adult)
 }
 
 /// The client's open episode, if any.
@@ -135,8 +132,8 @@ async fn current_episode(
         client_id: Set(client.id),
         number: Set(last + 1),
         opened_at: Set(now),
-        outcome_flag: Set(Flag::Grey.as_str().to_string()),
-        alliance_flag: Set(Flag::Grey.as_str().to_string()),
+        outcome_flag: Set(Flag::Grey),
+        alliance_flag: Set(Flag::Grey),
         ..Default::default()
     }
     .insert(db)
@@ -190,22 +187,8 @@ pub async fn start_new_episode(
     .await
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Client,
-    Clinician,
-    Paper,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Client => "client",
-            Self::Clinician => "clinician",
-            Self::Paper => "paper",
-        }
-    }
-}
+/// How a rating was recorded.
+pub use entities::values::RatingSource as Source;
 
 /// A rating as submitted: measure, optional session, and item texts or a total.
 pub struct Submission<'a> {
@@ -329,7 +312,7 @@ pub async fn record(
             measure: Set(id.as_str().to_string()),
             items: Set(items_json.clone()),
             total: Set(total),
-            source: Set(source.as_str().to_string()),
+            source: Set(source),
             entered_by: Set(actor_id),
             at: Set(now),
             ..Default::default()
@@ -485,8 +468,8 @@ pub fn apply_summary(row: &mut episode::ActiveModel, record: &EpisodeRecord, now
     row.latest_outcome = Set(record.outcome.last().map(|(_, t)| *t));
     row.target = Set(record.trajectory.as_ref().map(|t| t.target));
     row.latest_alliance = Set(record.alliance.last().map(|(_, t)| *t));
-    row.outcome_flag = Set(record.outcome_flag.flag.as_str().to_string());
-    row.alliance_flag = Set(record.alliance_flag.flag.as_str().to_string());
+    row.outcome_flag = Set(record.outcome_flag.flag);
+    row.alliance_flag = Set(record.alliance_flag.flag);
     row.included = Set(record.change.excluded.is_none());
     row.reliable_improvement = Set(record.change.reliable_improvement);
     row.reliable_deterioration = Set(record.change.reliable_deterioration);

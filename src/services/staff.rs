@@ -9,10 +9,11 @@ use entities::user;
 
 use crate::auth::guards::SignedIn;
 use crate::auth::session;
-use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Role};
+use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Role, StaffId};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all as revoke_credentials;
+use crate::services::users::NewUser;
 use crate::state::AppState;
 
 /// A staff form after parsing. `login` and `password` are `None` on update when unchanged.
@@ -39,11 +40,11 @@ pub fn assignable_roles(actor: Role) -> Vec<Role> {
 pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<user::Model>, AppError> {
     let mut staff = user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
-        .filter(user::Column::Role.ne(Role::Client.as_str()))
+        .filter(user::Column::Role.ne(Role::Client))
         .order_by_asc(user::Column::FullName)
         .all(db)
         .await?;
-    staff.sort_by_key(|u| std::cmp::Reverse(Role::parse(&u.role)));
+    staff.sort_by_key(|u| std::cmp::Reverse(u.role));
     Ok(staff)
 }
 
@@ -51,11 +52,34 @@ pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<use
 pub async fn supervisors(db: &impl ConnectionTrait, account_id: i32) -> Result<Vec<user::Model>, AppError> {
     Ok(user::Entity::find()
         .filter(user::Column::AccountId.eq(account_id))
-        .filter(user::Column::Role.eq(Role::Supervisor.as_str()))
+        .filter(user::Column::Role.eq(Role::Supervisor))
         .filter(user::Column::Active.eq(true))
         .order_by_asc(user::Column::FullName)
         .all(db)
         .await?)
+}
+
+/// A staff member the acting owner or admin may manage. Only `find_managed` makes one, so a
+/// use case that takes it cannot be called with an unchecked id.
+#[derive(Debug, Clone)]
+pub struct ManagedStaff(user::Model);
+
+impl ManagedStaff {
+    pub fn model(&self) -> &user::Model {
+        &self.0
+    }
+
+    pub fn into_model(self) -> user::Model {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ManagedStaff {
+    type Target = user::Model;
+
+    fn deref(&self) -> &user::Model {
+        &self.0
+    }
 }
 
 /// A staff member the actor may manage: in their account, and below admin unless the actor is
@@ -63,20 +87,20 @@ pub async fn supervisors(db: &impl ConnectionTrait, account_id: i32) -> Result<V
 pub async fn find_managed(
     db: &impl ConnectionTrait,
     actor: &SignedIn,
-    id: i32,
-) -> Result<user::Model, AppError> {
-    let target = user::Entity::find_by_id(id)
+    id: StaffId,
+) -> Result<ManagedStaff, AppError> {
+    let target = user::Entity::find_by_id(id.get())
         .filter(user::Column::AccountId.eq(actor.account.id))
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let target_role = Role::parse(&target.role).ok_or(AppError::NotFound)?;
+    let target_role = target.role;
     let allowed = target_role.is_staff()
         && (target.id == actor.user.id
             || actor.role() == Role::Owner
             || (actor.role() == Role::Admin && target_role < Role::Admin));
     if allowed {
-        Ok(target)
+        Ok(ManagedStaff(target))
     } else {
         Err(AppError::NotFound)
     }
@@ -91,7 +115,7 @@ pub async fn check_supervisor(
     let Some(id) = id else { return Ok(true) };
     Ok(user::Entity::find_by_id(id)
         .filter(user::Column::AccountId.eq(account_id))
-        .filter(user::Column::Role.eq(Role::Supervisor.as_str()))
+        .filter(user::Column::Role.eq(Role::Supervisor))
         .one(db)
         .await?
         .is_some())
@@ -114,23 +138,19 @@ pub async fn create(
     let hash = state.hasher.hash(&new_password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;
-    let created = user::ActiveModel {
-        account_id: Set(actor.account.id),
-        role: Set(input.role.as_str().to_string()),
-        login: Set(login.into_inner()),
-        full_name: Set(input.full_name.into_inner()),
-        email: Set(input.email.map(Email::into_inner)),
-        phone: Set(input.phone.map(PhoneNumber::into_inner)),
-        password_hash: Set(hash),
-        supervisor_id: Set(input.supervisor_id),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        code_failures: Set(0),
-        client_sees_graph: Set(false),
-        ..Default::default()
+    let created = NewUser {
+        email: input.email.map(Email::into_inner),
+        phone: input.phone.map(PhoneNumber::into_inner),
+        supervisor_id: input.supervisor_id,
+        ..NewUser::staff(
+            actor.account.id,
+            input.role,
+            login.into_inner(),
+            input.full_name.into_inner(),
+            hash,
+        )
     }
-    .insert(&txn)
+    .insert(&txn, now)
     .await?;
     audit::record(
         &txn,
@@ -150,11 +170,11 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     actor: &SignedIn,
-    target: user::Model,
+    target: ManagedStaff,
     input: StaffInput,
     ip: Option<String>,
 ) -> Result<user::Model, AppError> {
-    let target_role = Role::parse(&target.role).unwrap_or(Role::Provider);
+    let target_role = target.role;
     // The owner stays owner; nobody raises anyone above what they may assign.
     let role = if target_role == Role::Owner || target.id == actor.user.id {
         target_role
@@ -171,11 +191,11 @@ pub async fn update(
     let phone = input.phone.map(PhoneNumber::into_inner);
     let phone_changed = phone != target.phone;
     let txn = state.db.begin().await?;
-    let mut changes = target.clone().into_active_model();
+    let mut changes = target.model().clone().into_active_model();
     changes.full_name = Set(input.full_name.into_inner());
     changes.email = Set(input.email.map(Email::into_inner));
     changes.phone = Set(phone);
-    changes.role = Set(role.as_str().to_string());
+    changes.role = Set(role);
     changes.supervisor_id = Set(input.supervisor_id.filter(|id| *id != target.id));
     changes.updated_at = Set(now);
     if let Some(hash) = new_hash.clone() {
@@ -206,8 +226,20 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Deactivation ends every session and registration at once.
+/// Deactivates (ending every session and registration) or reactivates a staff member.
 pub async fn set_active(
+    state: &AppState,
+    actor: &SignedIn,
+    target: ManagedStaff,
+    active: bool,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    set_person_active(state, actor, target.into_model(), active, ip).await
+}
+
+/// Deactivation ends every session and registration at once. Callers checked the person is
+/// theirs to manage (`ManagedStaff`, `VisibleClient`).
+pub(super) async fn set_person_active(
     state: &AppState,
     actor: &SignedIn,
     target: user::Model,
@@ -228,9 +260,9 @@ pub async fn set_active(
         session::delete_all_for_user(&txn, target.id, None).await?;
         revoke_credentials(&txn, now, target.id, "deactivated").await?;
     }
-    let action = match (target.role.as_str(), active) {
-        ("client", true) => "client.reactivated",
-        ("client", false) => "client.deactivated",
+    let action = match (target.role, active) {
+        (Role::Client, true) => "client.reactivated",
+        (Role::Client, false) => "client.deactivated",
         (_, true) => "staff.reactivated",
         (_, false) => "staff.deactivated",
     };

@@ -4,6 +4,7 @@
 use sea_orm::sea_query::{Expr, IntoColumnRef};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
+use entities::values::Factor;
 use entities::{account, audit_log, challenge, sms_send, user};
 
 use crate::auth::tokens::{constant_time_eq, hmac_hex, random_below, random_token};
@@ -27,7 +28,7 @@ pub const LOCK_SECONDS: i64 = 60 * 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Requirement {
     NotRequired,
-    Required(Factors),
+    Required(Methods),
     /// Required, but there is neither a phone nor an app: on `mobile` this person cannot sign in.
     RequiredWithoutPhone,
     /// The owner requires an authenticator app for staff and this person has none: after the
@@ -39,13 +40,13 @@ pub enum Requirement {
 
 /// The second factors a person may use at sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Factors {
+pub struct Methods {
     pub app: bool,
     pub sms: bool,
     pub recovery: bool,
 }
 
-impl Factors {
+impl Methods {
     pub fn allows(&self, method: Method) -> bool {
         match method {
             Method::App => self.app,
@@ -92,31 +93,36 @@ impl Method {
     }
 
     pub fn as_str(self) -> &'static str {
+        self.factor().as_str()
+    }
+
+    /// The factor passing this method proves (for the audit line and the session).
+    pub fn factor(self) -> Factor {
         match self {
-            Self::App => "app",
-            Self::Sms => "sms",
-            Self::Recovery => "recovery",
+            Self::App => Factor::App,
+            Self::Sms => Factor::Sms,
+            Self::Recovery => Factor::Recovery,
         }
     }
 }
 
 /// Whether the owner requires an authenticator app (no texts) of this person.
 pub fn app_only(account: &account::Model, user: &user::Model) -> bool {
-    Role::parse(&user.role) != Some(Role::Client) && account.staff_require_authenticator
+    user.role != Role::Client && account.staff_require_authenticator
 }
 
 /// Whether the plan and the owner's switches ask this person for a second step at all.
 pub fn wants_second_step(account: &account::Model, user: &user::Model) -> bool {
-    match Plan::parse(&account.plan).unwrap_or(Plan::Mobile) {
+    match account.plan {
         Plan::Mobile => true,
-        Plan::Pro if Role::parse(&user.role) == Some(Role::Client) => account.client_two_factor,
+        Plan::Pro if user.role == Role::Client => account.client_two_factor,
         Plan::Pro => account.staff_two_factor || app_only(account, user),
     }
 }
 
 /// `has_app`: the person has a confirmed authenticator app (and so recovery codes).
 pub fn requirement(account: &account::Model, user: &user::Model, has_app: bool) -> Requirement {
-    let plan = Plan::parse(&account.plan).unwrap_or(Plan::Mobile);
+    let plan = account.plan;
     let app_only = app_only(account, user);
     let wanted = wants_second_step(account, user);
     let has_phone = user.phone.is_some();
@@ -127,7 +133,7 @@ pub fn requirement(account: &account::Model, user: &user::Model, has_app: bool) 
         return Requirement::SetupAuthenticator { sms_first: has_phone };
     }
     if has_app || has_phone {
-        return Requirement::Required(Factors {
+        return Requirement::Required(Methods {
             app: has_app,
             sms: has_phone && !app_only,
             recovery: has_app,
@@ -159,14 +165,14 @@ pub async fn factors_for(
     state: &AppState,
     account: &account::Model,
     user: &user::Model,
-) -> Result<Factors, AppError> {
+) -> Result<Methods, AppError> {
     Ok(match requirement_for(state, account, user).await? {
         Requirement::Required(factors) => factors,
-        Requirement::SetupAuthenticator { sms_first: true } => Factors {
+        Requirement::SetupAuthenticator { sms_first: true } => Methods {
             sms: true,
-            ..Factors::default()
+            ..Methods::default()
         },
-        _ => Factors::default(),
+        _ => Methods::default(),
     })
 }
 
@@ -601,7 +607,7 @@ async fn record_failure(
 async fn email_owner(state: &AppState, account_id: i32, subject: &str, body: &str) -> Result<(), AppError> {
     let owner = user::Entity::find()
         .filter(user::Column::AccountId.eq(account_id))
-        .filter(user::Column::Role.eq(Role::Owner.as_str()))
+        .filter(user::Column::Role.eq(Role::Owner))
         .one(&state.db)
         .await?;
     if let Some(email) = owner.and_then(|o| o.email) {

@@ -5,6 +5,7 @@ pub mod outcomes;
 
 use std::collections::HashMap;
 
+use rocket::form::Context;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket_dyn_templates::Template;
@@ -137,6 +138,30 @@ impl FormState {
 
     pub fn is_valid(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// A posted form as it came back: the typed values of `echo` (never passwords or codes)
+    /// and the first error of each field. `messages` replaces the parser's words for a field
+    /// with the page's own (`("device_days", "Days … from 1 to 400.")`).
+    pub fn from_context(context: &Context<'_>, echo: &[&str], messages: &[(&str, &str)]) -> Self {
+        let mut form = Self::default();
+        for name in echo {
+            let values: Vec<&str> = context.field_values(*name).collect();
+            if !values.is_empty() {
+                form.values.insert((*name).to_string(), values.join(","));
+            }
+        }
+        for error in context.errors() {
+            let Some(name) = error.name.as_ref().map(ToString::to_string) else {
+                continue;
+            };
+            let message = messages
+                .iter()
+                .find(|(field, _)| *field == name)
+                .map_or_else(|| error.kind.to_string(), |(_, text)| (*text).to_string());
+            form.errors.entry(name).or_insert(message);
+        }
+        form
     }
 }
 

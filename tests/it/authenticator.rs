@@ -111,6 +111,7 @@ async fn latest_factors(app: &TestApp) -> String {
         .expect("query")
         .expect("a session")
         .factors
+        .to_string()
 }
 
 async fn audit_details(app: &TestApp, action: &str) -> Vec<String> {
@@ -720,6 +721,7 @@ async fn latest_access_factors(app: &TestApp) -> String {
         .expect("query")
         .expect("a token")
         .factors
+        .to_string()
 }
 
 async fn the_api_refuses_texts_and_set_up_when_the_app_is_required(app: TestApp) {

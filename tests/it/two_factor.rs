@@ -46,7 +46,7 @@ async fn latest_factors(app: &TestApp) -> String {
         .await
         .expect("query")
         .expect("a session");
-    session.factors
+    session.factors.to_string()
 }
 
 async fn a_new_browser_needs_a_texted_code_and_is_then_registered(app: TestApp) {
