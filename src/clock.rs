@@ -36,3 +36,10 @@ impl QueryCounter {
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+/// Formats Unix seconds for people (UTC).
+pub fn format_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}

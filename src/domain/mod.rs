@@ -9,6 +9,8 @@ pub mod role;
 pub mod scoring;
 pub mod text;
 
+/// How far a session has got, and the factors a sign-in proved (stored by name).
+pub use entities::values::{Factor, Factors, SessionState};
 pub use ids::{ClientId, DeviceId, StaffId};
 pub use password::{NewPassword, PasswordContext};
 pub use phone::{PhoneEntry, PhoneNumber};

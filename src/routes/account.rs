@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::auth::{CsrfForm, CurrentUser, RequestMeta};
 use crate::domain::{FieldError, NewPassword, PasswordContext};
 use crate::error::AppError;
-use crate::services::login;
+use crate::services::sign_in::password;
 use crate::state::AppState;
 use crate::views::{FormState, Layout, Page};
 
@@ -60,7 +60,9 @@ async fn submit(
             ));
         }
         if let Some(new_password) = new_password.filter(|_| form_state.is_valid()) {
-            if login::change_own_password(state, &user, input.current_password, &new_password, &meta).await? {
+            if password::change_own_password(state, &user, input.current_password, &new_password, &meta)
+                .await?
+            {
                 return Ok(Page::see_other("/account/password?changed=true"));
             }
             form_state.add(FieldError::new(

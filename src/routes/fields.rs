@@ -6,6 +6,7 @@ use rocket::request::FromParam;
 
 use crate::domain::measures::MeasureId;
 use crate::domain::{ClientId, DeviceId, Email, FieldError, PhoneEntry, StaffId};
+use crate::services::second_step::Method;
 
 fn refused<'v>(error: FieldError) -> form::Errors<'v> {
     form::Error::validation(error.message).into()
@@ -77,3 +78,10 @@ macro_rules! id_param {
 id_param!(ClientId);
 id_param!(StaffId);
 id_param!(DeviceId);
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for Method {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        Method::parse(field.value).ok_or_else(|| form::Error::validation("Choose a way to sign in.").into())
+    }
+}

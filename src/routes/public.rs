@@ -1,11 +1,11 @@
 //! The front door and the health check.
 
-use entities::values::SessionState;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{Route, State, get, routes};
 
 use crate::auth::MaybeSignedIn;
+use crate::domain::SessionState;
 use crate::state::AppState;
 
 /// Staff to the dashboard, clients to their measures, everyone else to sign in.

@@ -1,20 +1,19 @@
 //! `/security`: one's own second factors — add or replace the authenticator app, make new
 //! recovery codes, remove the app. Every change asks for the current password.
 
+use rocket::form::Contextual;
 use rocket::http::Status;
-use rocket::{Route, State, get, post, routes};
+use rocket::{FromForm, FromFormField, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
-use sea_orm::TransactionTrait;
 use serde::Serialize;
 
-use crate::auth::{CurrentUser, RequestMeta, SecureForm};
+use crate::auth::{CsrfForm, CurrentUser, RequestMeta};
 use crate::domain::FieldError;
 use crate::domain::phone::mask;
 use crate::error::AppError;
-use crate::routes::login::{WRONG_SETUP_CODE, recovery_codes_page, setup_page};
-use crate::services::audit::{self, Event};
-use crate::services::authenticator;
-use crate::services::two_factor::{self, Requirement};
+use crate::routes::login::{SetupCode, WRONG_SETUP_CODE, recovery_codes_page, setup_page};
+use crate::services::second_step::{self, Requirement, app, recovery};
+use crate::services::sign_in::password;
 use crate::state::AppState;
 use crate::views::{FormState, Layout, Page, format_time};
 
@@ -37,9 +36,9 @@ async fn render(
     form: FormState,
     notice: Option<&'static str>,
 ) -> Result<Template, AppError> {
-    let status = authenticator::status(&state.db, user.user.id).await?;
+    let status = second_step::status(&state.db, user.user.id).await?;
     // As if the person had an app: would the sign-in ask for it?
-    let with_app = two_factor::requirement(&user.account, &user.user, true);
+    let with_app = second_step::requirement(&user.account, &user.user, true);
     Ok(Template::render(
         "security",
         SecurityPage {
@@ -83,26 +82,37 @@ async fn refused(
     Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
 }
 
+/// The buttons of the Security page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromFormField)]
+enum Action {
+    #[field(value = "add_app")]
+    AddApp,
+    #[field(value = "new_codes")]
+    NewCodes,
+    #[field(value = "remove_app")]
+    RemoveApp,
+}
+
+#[derive(FromForm)]
+struct ChangeForm<'r> {
+    action: Action,
+    #[field(default = "")]
+    current_password: &'r str,
+}
+
 /// One form, one password field, a button per change.
 #[post("/security", data = "<form>")]
 async fn change(
     state: &State<AppState>,
     user: CurrentUser,
-    form: SecureForm,
+    form: CsrfForm<Contextual<'_, ChangeForm<'_>>>,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
-    let action = form.get("action");
-    if !matches!(action, "add_app" | "new_codes" | "remove_app") {
+    let CsrfForm(form) = form;
+    let Some(input) = form.value else {
         return refused(state, &user, "action", "Choose one of the buttons.").await;
-    }
-    let password_ok = state
-        .hasher
-        .verify(
-            form.get("current_password").chars().take(1024).collect(),
-            user.user.password_hash.clone(),
-        )
-        .await?;
-    if !password_ok {
+    };
+    if !password::verify_current(state, &user.user, input.current_password).await? {
         return refused(
             state,
             &user,
@@ -111,44 +121,30 @@ async fn change(
         )
         .await;
     }
-    let has_app = authenticator::confirmed(&state.db, user.user.id).await?.is_some();
-    match action {
-        "add_app" => {
-            authenticator::start_setup(state, &user.user).await?;
+    let has_app = app::confirmed(&state.db, user.user.id).await?.is_some();
+    match input.action {
+        Action::AddApp => {
+            app::start_setup(state, &user.user).await?;
             Ok(Page::see_other("/security/authenticator"))
         }
-        "new_codes" if has_app => {
-            let codes = authenticator::replace_recovery_codes(state, &user.user, meta.ip).await?;
+        Action::NewCodes if has_app => {
+            let codes = recovery::replace_codes(state, &user.user, meta.ip).await?;
             Ok(Page::Html(recovery_codes_page(
                 Some(Layout::new(&user, "Recovery codes")),
                 codes,
                 "/security",
             )))
         }
-        "new_codes" => {
+        Action::NewCodes => {
             let message = "Recovery codes come with an authenticator app: add the app first.";
             refused(state, &user, "action", message).await
         }
-        _ if app_required(&user) => {
+        Action::RemoveApp if app_required(&user) => {
             let message = "Your practice requires an authenticator app for staff. To move to a new phone, add the app again: the new one replaces this one.";
             refused(state, &user, "action", message).await
         }
-        _ => {
-            let txn = state.db.begin().await?;
-            let removed = authenticator::remove_all(&txn, user.user.id).await?;
-            if removed > 0 {
-                audit::record(
-                    &txn,
-                    state.now(),
-                    Event::new("authenticator.removed", "success")
-                        .account(user.account.id)
-                        .actor(user.user.id)
-                        .subject(format!("user {}", user.user.id))
-                        .ip(meta.ip),
-                )
-                .await?;
-            }
-            txn.commit().await?;
+        Action::RemoveApp => {
+            second_step::remove_own_app(state, &user.user, meta.ip).await?;
             Ok(Page::see_other("/security?removed=true"))
         }
     }
@@ -157,7 +153,7 @@ async fn change(
 /// The set-up started from the page above (the password was checked there).
 #[get("/security/authenticator")]
 async fn setup_form(state: &State<AppState>, user: CurrentUser) -> Result<Page, AppError> {
-    if authenticator::unconfirmed(state, user.user.id).await?.is_none() {
+    if app::unconfirmed(state, user.user.id).await?.is_none() {
         return Ok(Page::see_other("/security"));
     }
     let layout = Layout::new(&user, "Set up your authenticator app");
@@ -170,13 +166,15 @@ async fn setup_form(state: &State<AppState>, user: CurrentUser) -> Result<Page, 
 async fn setup_confirm(
     state: &State<AppState>,
     user: CurrentUser,
-    form: SecureForm,
+    form: CsrfForm<Contextual<'_, SetupCode<'_>>>,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
-    if authenticator::unconfirmed(state, user.user.id).await?.is_none() {
+    if app::unconfirmed(state, user.user.id).await?.is_none() {
         return Ok(Page::see_other("/security"));
     }
-    match authenticator::confirm_setup(state, &user.user, form.get("code"), meta.ip).await? {
+    let CsrfForm(form) = form;
+    let code = form.value.map_or("", |f| f.code);
+    match app::confirm_setup(state, &user.user, code, meta.ip).await? {
         Some(codes) => Ok(Page::Html(recovery_codes_page(
             Some(Layout::new(&user, "Recovery codes")),
             codes,

@@ -7,9 +7,10 @@ pub mod authenticator;
 pub mod clients;
 pub mod dashboards;
 pub mod devices;
-pub mod login;
 pub mod options;
 pub mod outcomes;
+pub mod second_step;
+pub mod sign_in;
 pub mod staff;
 pub mod two_factor;
 pub mod users;
@@ -17,6 +18,9 @@ pub mod users;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use entities::user;
+
+/// The stored rows that use cases hand to routes.
+pub use entities::{account::Model as Account, user::Model as User};
 
 use crate::error::AppError;
 

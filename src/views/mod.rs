@@ -165,12 +165,7 @@ impl FormState {
     }
 }
 
-/// Formats Unix seconds for people (UTC).
-pub fn format_time(seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(seconds, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
+pub use crate::clock::format_time;
 
 /// A registration as the devices pages show it.
 #[derive(Debug, Serialize)]

@@ -1,14 +1,14 @@
-//! The password step of signing in, logout and changing one's own password.
+//! The password as a first factor: checking it (in constant work, throttled), changing one's own,
+//! and signing out.
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 
-use entities::values::{Factors, SessionState};
 use entities::{account, user};
 
 use crate::auth::guards::{RequestMeta, SignedIn};
-use crate::auth::session::{self, NewSession};
+use crate::auth::session;
 use crate::auth::throttle;
 use crate::domain::{LoginId, NewPassword};
 use crate::error::AppError;
@@ -16,8 +16,9 @@ use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all;
 use crate::state::AppState;
 
-/// Looks up the person, checks the password in constant work whether or not they exist.
-pub async fn check_password(
+/// Looks up the person and checks the password in constant work whether or not they exist; the
+/// person and their practice when it is right and both are active.
+pub async fn check(
     state: &AppState,
     login_raw: &str,
     password_raw: &str,
@@ -65,41 +66,6 @@ pub async fn check_password(
     }
 }
 
-/// Starts a full session after every required factor passed, and audits which ones (with
-/// `also`, the registered device's use, in the same statement).
-pub async fn start_session(
-    state: &AppState,
-    user: &user::Model,
-    factors: Factors,
-    meta: &RequestMeta,
-    also: Option<Event<'static>>,
-) -> Result<String, AppError> {
-    let now = state.now();
-    let details = format!("factors {factors}");
-    let (token, _) = session::create(
-        &state.db,
-        now,
-        NewSession {
-            user_id: user.id,
-            account_id: user.account_id,
-            state: SessionState::Full,
-            factors,
-            challenge_id: None,
-            ip: meta.ip.clone(),
-            user_agent: meta.user_agent.clone(),
-        },
-    )
-    .await?;
-    let succeeded = Event::new("login.succeeded", "success")
-        .account(user.account_id)
-        .actor(user.id)
-        .subject(format!("user {}", user.id))
-        .ip(meta.ip.clone())
-        .details(details);
-    audit::record_all(&state.db, now, also.into_iter().chain([succeeded]).collect()).await?;
-    Ok(token)
-}
-
 pub async fn logout(state: &AppState, signed: &SignedIn, meta: &RequestMeta) -> Result<(), AppError> {
     session::delete(&state.db, signed.session.id).await?;
     audit::record(
@@ -115,6 +81,15 @@ pub async fn logout(state: &AppState, signed: &SignedIn, meta: &RequestMeta) -> 
     Ok(())
 }
 
+/// Whether `typed` is the signed-in person's current password (asked before changing a
+/// password or a second factor).
+pub async fn verify_current(state: &AppState, user: &user::Model, typed: &str) -> Result<bool, AppError> {
+    state
+        .hasher
+        .verify(typed.chars().take(1024).collect(), user.password_hash.clone())
+        .await
+}
+
 /// Changes one's own password: checks the current one, then ends every other session and
 /// revokes every registration.
 pub async fn change_own_password(
@@ -124,11 +99,7 @@ pub async fn change_own_password(
     new_password: &NewPassword,
     meta: &RequestMeta,
 ) -> Result<bool, AppError> {
-    if !state
-        .hasher
-        .verify(current.to_string(), signed.user.password_hash.clone())
-        .await?
-    {
+    if !verify_current(state, &signed.user, current).await? {
         return Ok(false);
     }
     let hash = state.hasher.hash(new_password).await?;

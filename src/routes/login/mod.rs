@@ -1,0 +1,179 @@
+//! `/login` (the password step) and `/logout`; the second step is in `verify`, the
+//! authenticator set-up walk-through in `setup`. The decisions are `services::sign_in`'s: these
+//! handlers turn them into pages, cookies and redirects.
+
+mod setup;
+mod verify;
+
+use rocket::form::Contextual;
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{FromForm, Route, State, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+use crate::auth::device;
+use crate::auth::session;
+use crate::auth::{CsrfChecked, CsrfForm, CsrfToken, MaybeSignedIn, RequestMeta};
+use crate::domain::{Factor, Factors, SessionState};
+use crate::error::AppError;
+use crate::services::sign_in::{self, Channel, FirstFactor, Next, password};
+use crate::state::AppState;
+use crate::views::Page;
+
+pub use setup::{SetupCode, WRONG_SETUP_CODE, recovery_codes_page, setup_page};
+
+pub const INVALID_CREDENTIALS: &str = "The user ID or password is incorrect.";
+pub const NO_PHONE: &str = "Your practice requires a code texted to your phone at sign-in, but there is no phone number on file for you. Ask your account owner to add one.";
+
+#[derive(Serialize)]
+struct LoginPage {
+    csrf_token: String,
+    user_id: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+fn render(csrf: String, user_id: String, error: Option<String>, notice: Option<&'static str>) -> Template {
+    Template::render(
+        "login",
+        LoginPage {
+            csrf_token: csrf,
+            user_id,
+            error,
+            notice,
+        },
+    )
+}
+
+#[get("/login?<signed_up>&<signed_out>")]
+fn show(signed: MaybeSignedIn, csrf: CsrfToken, signed_up: Option<bool>, signed_out: Option<bool>) -> Page {
+    if signed.0.is_some_and(|s| s.session.state == SessionState::Full) {
+        return Page::see_other("/");
+    }
+    let notice = if signed_up == Some(true) {
+        Some("Your practice is set up. Sign in with the user ID and password you chose.")
+    } else if signed_out == Some(true) {
+        Some("You are signed out.")
+    } else {
+        None
+    };
+    Page::Html(render(csrf.0, String::new(), None, notice))
+}
+
+/// Missing fields read as empty, so they meet the same "incorrect" answer (and count toward the
+/// same limits) as wrong ones.
+#[derive(FromForm)]
+struct LoginForm<'r> {
+    #[field(default = "")]
+    user_id: &'r str,
+    #[field(default = "")]
+    password: &'r str,
+}
+
+#[post("/login", data = "<form>")]
+async fn submit(
+    state: &State<AppState>,
+    signed: MaybeSignedIn,
+    cookies: &CookieJar<'_>,
+    csrf: CsrfToken,
+    form: CsrfForm<Contextual<'_, LoginForm<'_>>>,
+    meta: RequestMeta,
+) -> Result<Page, AppError> {
+    let https = state.settings.https();
+    let CsrfForm(form) = form;
+    let (login, secret) = form.value.map_or(("", ""), |f| (f.user_id, f.password));
+    let typed: String = login.chars().take(200).collect();
+    let refused = |error: AppError| match error {
+        AppError::TooMany { retry_after, message } => Ok(Page::limited(
+            render(csrf.0.clone(), typed.clone(), Some(message), None),
+            retry_after,
+        )),
+        other => Err(other),
+    };
+    let (user, account) = match password::check(state, login, secret, &meta).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return Ok(Page::WithStatus((
+                Status::Unauthorized,
+                render(csrf.0.clone(), typed, Some(INVALID_CREDENTIALS.into()), None),
+            )));
+        }
+        Err(error) => return refused(error),
+    };
+    // SECURITY: rotation — whatever session this browser had is replaced by a new token.
+    if let Some(previous) = signed.0 {
+        session::delete(&state.db, previous.session.id).await?;
+    }
+    let first = FirstFactor {
+        user,
+        account,
+        factors: Factors::new(Factor::Password),
+    };
+    let presented = device::read_browser_cookie(cookies, https, first.user.id);
+    let decision =
+        match sign_in::after_first_factor(state, &first, Channel::Web, presented.as_ref(), &meta).await {
+            Ok(decision) => decision,
+            Err(error) => return refused(error),
+        };
+    // A cookie that no longer opens anything is dropped, so the browser stops sending it.
+    if decision.stale_device {
+        device::remove_browser_cookie(cookies, https, first.user.id);
+    }
+    let user = &first.user;
+    match decision.next {
+        Next::SignIn { factors, device_used } => {
+            let started = sign_in::start(state, user, factors, Channel::Web, &meta, device_used).await?;
+            session::set_cookie(cookies, https, started.token);
+            Ok(Page::see_other("/"))
+        }
+        Next::PhoneRequired => Ok(Page::WithStatus((
+            Status::Forbidden,
+            render(csrf.0.clone(), typed, Some(NO_PHONE.into()), None),
+        ))),
+        Next::Challenge {
+            challenge, failure, ..
+        } => {
+            let token = sign_in::start_partial(
+                state,
+                user,
+                SessionState::Pending,
+                first.factors.clone(),
+                Some(challenge.id),
+                &meta,
+            )
+            .await?;
+            session::set_cookie(cookies, https, token);
+            Ok(match failure {
+                Some(error) => Page::Flash(Flash::error(Redirect::to("/login/verify"), error.user_message())),
+                None => Page::see_other("/login/verify"),
+            })
+        }
+        Next::SetupRequired { factors } => {
+            let token =
+                sign_in::start_partial(state, user, SessionState::Setup, factors, None, &meta).await?;
+            session::set_cookie(cookies, https, token);
+            Ok(Page::see_other("/login/setup"))
+        }
+    }
+}
+
+/// Ends the session (full or pending) on the server and forgets the cookie.
+#[post("/logout", data = "<_form>")]
+async fn logout(
+    state: &State<AppState>,
+    signed: MaybeSignedIn,
+    cookies: &CookieJar<'_>,
+    _form: CsrfChecked,
+    meta: RequestMeta,
+) -> Result<Redirect, AppError> {
+    if let Some(signed) = signed.0 {
+        password::logout(state, &signed, &meta).await?;
+    }
+    session::remove_cookie(cookies, state.settings.https());
+    Ok(Redirect::to("/login?signed_out=true"))
+}
+
+pub fn routes() -> Vec<Route> {
+    [routes![show, submit, logout], verify::routes(), setup::routes()].concat()
+}

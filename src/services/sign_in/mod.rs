@@ -1,0 +1,424 @@
+//! One sign-in flow for both channels (the web pages and the app's API) and every first factor.
+//! `after_first_factor` decides what comes next — a session, a challenge, a refusal or the
+//! authenticator set-up; `complete_second_step` checks a code; `register_device` and `start`
+//! finish. Routes only translate these outcomes into pages, redirects or JSON.
+//!
+//! Adding a first factor (a passkey, single sign-on) means building a `FirstFactor` for the
+//! person it proved and calling `after_first_factor`; adding a second-step method means a module
+//! in `services::second_step` and a `Method` variant.
+
+pub mod password;
+
+use entities::values::{Factor, Factors, SessionState};
+use entities::{account, challenge, user};
+
+use crate::auth::RequestMeta;
+use crate::auth::device::{self, Agent, DeviceToken, KIND_APP, KIND_BROWSER, NewRegistration};
+use crate::auth::session::{self, NewSession};
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::services::devices;
+use crate::services::second_step::{self, Method, Methods, Requirement, Verification};
+use crate::sms::SmsError;
+use crate::state::AppState;
+
+/// Where the person is signing in: the web pages (a browser, cookies) or the mobile app (bearer
+/// tokens, a `device_token`). Each registers separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Web,
+    App,
+}
+
+impl Channel {
+    fn device_kind(self) -> &'static str {
+        match self {
+            Self::Web => KIND_BROWSER,
+            Self::App => KIND_APP,
+        }
+    }
+
+    /// The challenge purpose, so an app's challenge id never completes a web sign-in.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::App => "api",
+        }
+    }
+}
+
+/// A person whose first factor checked out, with what it proved.
+pub struct FirstFactor {
+    pub user: user::Model,
+    pub account: account::Model,
+    pub factors: Factors,
+}
+
+/// What a sign-in needs next.
+pub enum Next {
+    /// Everything required has passed: start a session with these factors (and record
+    /// `device_used`, the registered device's use, with it).
+    SignIn {
+        factors: Factors,
+        device_used: Option<Event<'static>>,
+    },
+    /// A second step is needed. `failure`: the text could not be sent (the person can ask again).
+    Challenge {
+        challenge: challenge::Model,
+        methods: Methods,
+        failure: Option<SmsError>,
+    },
+    /// The second step is required but there is no phone (or app) on file: no way in.
+    PhoneRequired,
+    /// The owner requires an authenticator app and this person has none: they set it up before
+    /// anything else opens (on the web; the app is refused).
+    SetupRequired { factors: Factors },
+}
+
+/// The decision, and whether the device token presented was refused (the browser should forget
+/// its cookie).
+pub struct Decision {
+    pub next: Next,
+    pub stale_device: bool,
+}
+
+/// Decides the next step after a first factor: the plan and the owner's switches, a registered
+/// device, the person's phone and app (SPEC §2). Opens (and texts) a challenge when one is due.
+pub async fn after_first_factor(
+    state: &AppState,
+    first: &FirstFactor,
+    channel: Channel,
+    device_token: Option<&DeviceToken>,
+    meta: &RequestMeta,
+) -> Result<Decision, AppError> {
+    let (user, account) = (&first.user, &first.account);
+    let sign_in = |factors: Factors, device_used| Decision {
+        next: Next::SignIn { factors, device_used },
+        stale_device: false,
+    };
+    if !second_step::wants_second_step(account, user) {
+        return Ok(sign_in(first.factors.clone(), None));
+    }
+    // A live registration proves an earlier second factor, so the common sign-in needs no more
+    // lookups; only when the owner requires the app does having one still matter.
+    let device_used =
+        devices::check_at_sign_in(state, user, channel.device_kind(), device_token, meta).await?;
+    let stale_device = device_token.is_some() && device_used.is_none();
+    let with_device = first.factors.clone().and(Factor::Device);
+    let device_used = match device_used {
+        Some(used) if !second_step::app_only(account, user) => {
+            return Ok(sign_in(with_device, Some(used)));
+        }
+        other => other,
+    };
+    let next = match second_step::requirement_for(state, account, user).await? {
+        Requirement::NotRequired => Next::SignIn {
+            factors: first.factors.clone(),
+            device_used: None,
+        },
+        Requirement::RequiredWithoutPhone => {
+            audit::record(
+                &state.db,
+                state.now(),
+                Event::new("login.refused", "failure")
+                    .account(account.id)
+                    .subject(format!("user {}", user.id))
+                    .ip(meta.ip.clone())
+                    .details("second step required but no phone on file"),
+            )
+            .await?;
+            Next::PhoneRequired
+        }
+        Requirement::Required(methods) => match device_used {
+            Some(used) => Next::SignIn {
+                factors: with_device,
+                device_used: Some(used),
+            },
+            None => open_challenge(state, first, channel, methods).await?,
+        },
+        // The app cannot walk anyone through a set-up: it is refused before anything is sent.
+        Requirement::SetupAuthenticator { .. } if channel == Channel::App => Next::SetupRequired {
+            factors: first.factors.clone(),
+        },
+        Requirement::SetupAuthenticator { sms_first } => match device_used {
+            Some(used) => {
+                audit::record(&state.db, state.now(), used).await?;
+                Next::SetupRequired { factors: with_device }
+            }
+            // A phone on file: one texted code first, then the set-up.
+            None if sms_first => {
+                let methods = Methods {
+                    sms: true,
+                    ..Methods::default()
+                };
+                open_challenge(state, first, channel, methods).await?
+            }
+            None => Next::SetupRequired {
+                factors: first.factors.clone(),
+            },
+        },
+    };
+    Ok(Decision { next, stale_device })
+}
+
+/// A challenge for these methods: with an app nothing is texted unless the person asks (the app
+/// comes first); otherwise the code is texted now.
+async fn open_challenge(
+    state: &AppState,
+    first: &FirstFactor,
+    channel: Channel,
+    methods: Methods,
+) -> Result<Next, AppError> {
+    if methods.app {
+        let challenge = second_step::open_challenge(state, &first.user, channel.purpose()).await?;
+        return Ok(Next::Challenge {
+            challenge,
+            methods,
+            failure: None,
+        });
+    }
+    let (challenge, failure) =
+        second_step::start_challenge(state, &first.user, &first.account, channel.purpose()).await?;
+    Ok(Next::Challenge {
+        challenge,
+        methods,
+        failure,
+    })
+}
+
+/// A sign-in waiting on its challenge.
+pub struct PendingSignIn<'a> {
+    pub user: &'a user::Model,
+    pub account: &'a account::Model,
+    pub challenge: &'a challenge::Model,
+    /// What the person proved before the challenge.
+    pub factors: &'a Factors,
+}
+
+/// The methods a pending sign-in may use now, and the one to use: `asked` when offered,
+/// otherwise the text once one was sent, otherwise the strongest. `Err` carries the methods
+/// when `asked` is not one of them.
+pub async fn choose_method(
+    state: &AppState,
+    pending: &PendingSignIn<'_>,
+    asked: Option<Method>,
+) -> Result<Result<(Method, Methods), Methods>, AppError> {
+    let methods = second_step::methods_for(state, pending.account, pending.user).await?;
+    let texted = pending.challenge.sends > 0;
+    Ok(match asked {
+        Some(method) if !methods.allows(method) => Err(methods),
+        Some(method) => Ok((method, methods)),
+        None => Ok((methods.default_method(texted), methods)),
+    })
+}
+
+/// How a second-step code fared.
+pub enum Completion {
+    /// Accepted: sign in with these factors (register the device first).
+    SignIn {
+        factors: Factors,
+    },
+    /// Accepted, but the owner requires an app this person lacks: set it up first. On the app
+    /// channel this is answered before the code is even checked.
+    SetupRequired {
+        factors: Factors,
+    },
+    Wrong {
+        tries_left: i32,
+        reused: bool,
+    },
+    /// Expired, used, or out of tries: start again.
+    Dead,
+    Locked {
+        until: i64,
+    },
+}
+
+/// Checks a code of `method` against the pending sign-in's challenge.
+pub async fn complete_second_step(
+    state: &AppState,
+    pending: &PendingSignIn<'_>,
+    channel: Channel,
+    method: Method,
+    code: &str,
+) -> Result<Completion, AppError> {
+    let setup_needed = matches!(
+        second_step::requirement_for(state, pending.account, pending.user).await?,
+        Requirement::SetupAuthenticator { .. }
+    );
+    // The owner may have required the app since this challenge began: no token without it.
+    if setup_needed && channel == Channel::App {
+        return Ok(Completion::SetupRequired {
+            factors: pending.factors.clone(),
+        });
+    }
+    Ok(
+        match second_step::verify(state, pending.challenge, pending.user, method, code).await? {
+            Verification::Accepted => {
+                let factors = pending.factors.clone().and(method.factor());
+                if setup_needed {
+                    Completion::SetupRequired { factors }
+                } else {
+                    Completion::SignIn { factors }
+                }
+            }
+            Verification::Wrong { tries_left, reused } => Completion::Wrong { tries_left, reused },
+            Verification::Dead => Completion::Dead,
+            Verification::Locked { until } => Completion::Locked { until },
+        },
+    )
+}
+
+/// Registers this browser (or the app) for the person after a second factor passed, audited;
+/// the token goes into the cookie (or back to the app).
+pub async fn register_device(
+    state: &AppState,
+    user: &user::Model,
+    account: &account::Model,
+    channel: Channel,
+    meta: &RequestMeta,
+) -> Result<DeviceToken, AppError> {
+    let now = state.now();
+    let agent = Agent::parse(meta.user_agent.as_deref());
+    let label = match channel {
+        Channel::Web => agent.label(),
+        Channel::App => "Outcomes mobile app".into(),
+    };
+    let (token, registration) = device::register(
+        &state.db,
+        now,
+        NewRegistration {
+            user_id: user.id,
+            account_id: user.account_id,
+            kind: channel.device_kind(),
+            agent: &agent,
+            label,
+            ip: meta.ip.clone(),
+            days: account.device_days,
+        },
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        now,
+        Event::new("device.registered", "success")
+            .account(user.account_id)
+            .actor(user.id)
+            .subject(format!("user {}", user.id))
+            .ip(meta.ip.clone())
+            .details(format!("device {} ({})", registration.id, registration.label)),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// A signed-in person's credential: the session cookie's token (web) or a bearer token (app).
+pub struct Started {
+    pub token: String,
+    pub expires_in: i64,
+}
+
+/// Starts a full session (web) or issues an access token (app) after every required factor
+/// passed, and audits `login.succeeded` with the factors (and `also`, the registered device's
+/// use, in the same statement).
+pub async fn start(
+    state: &AppState,
+    user: &user::Model,
+    factors: Factors,
+    channel: Channel,
+    meta: &RequestMeta,
+    also: Option<Event<'static>>,
+) -> Result<Started, AppError> {
+    let now = state.now();
+    let details = match channel {
+        Channel::Web => format!("factors {factors}"),
+        Channel::App => format!("factors {factors} (mobile app)"),
+    };
+    let started = match channel {
+        Channel::Web => {
+            let (token, _) = session::create(
+                &state.db,
+                now,
+                NewSession {
+                    user_id: user.id,
+                    account_id: user.account_id,
+                    state: SessionState::Full,
+                    factors,
+                    challenge_id: None,
+                    ip: meta.ip.clone(),
+                    user_agent: meta.user_agent.clone(),
+                },
+            )
+            .await?;
+            Started {
+                token,
+                expires_in: session::ABSOLUTE_SECONDS,
+            }
+        }
+        Channel::App => {
+            let (token, expires_in) = crate::auth::api::issue(&state.db, now, user, &factors).await?;
+            Started { token, expires_in }
+        }
+    };
+    let succeeded = Event::new("login.succeeded", "success")
+        .account(user.account_id)
+        .actor(user.id)
+        .subject(format!("user {}", user.id))
+        .ip(meta.ip.clone())
+        .details(details);
+    audit::record_all(&state.db, now, also.into_iter().chain([succeeded]).collect()).await?;
+    Ok(started)
+}
+
+/// A finished sign-in: the new device registration (when one was made) and the credential.
+pub struct Finished {
+    pub device: Option<DeviceToken>,
+    pub started: Started,
+}
+
+/// Finishes a sign-in whose second step just passed: registers the browser or the app (unless
+/// a registered device was already one of the factors) and starts the session.
+pub async fn finish(
+    state: &AppState,
+    user: &user::Model,
+    account: &account::Model,
+    factors: Factors,
+    channel: Channel,
+    meta: &RequestMeta,
+) -> Result<Finished, AppError> {
+    let device = if factors.contains(Factor::Device) {
+        None
+    } else {
+        Some(register_device(state, user, account, channel, meta).await?)
+    };
+    let started = start(state, user, factors, channel, meta, None).await?;
+    Ok(Finished { device, started })
+}
+
+/// A web session short of a full one: `Pending` (waiting on `challenge_id`, opens only
+/// `/login/verify*`) or `Setup` (the app must be set up; the factors so far are kept for the
+/// audit line at the end). Returns the cookie's token.
+pub async fn start_partial(
+    state: &AppState,
+    user: &user::Model,
+    session_state: SessionState,
+    factors: Factors,
+    challenge_id: Option<i32>,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    let (token, _) = session::create(
+        &state.db,
+        state.now(),
+        NewSession {
+            user_id: user.id,
+            account_id: user.account_id,
+            state: session_state,
+            factors,
+            challenge_id,
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
+        },
+    )
+    .await?;
+    Ok(token)
+}
