@@ -25,6 +25,24 @@ struct RawSettings {
     secret_key: Option<String>,
     data_dir: Option<String>,
     phone_region: Option<String>,
+    #[serde(deserialize_with = "list_or_text")]
+    trusted_proxies: Option<Vec<String>>,
+    #[serde(deserialize_with = "list_or_text")]
+    sms_countries: Option<Vec<String>>,
+}
+
+/// A list given as a TOML array or as one comma-separated string (`ROCKET_TRUSTED_PROXIES=a,b`).
+fn list_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(Option::<ListOrText>::deserialize(deserializer)?.map(|v| match v {
+        ListOrText::List(items) => items,
+        ListOrText::Text(text) => text.split(',').map(str::to_string).collect(),
+    }))
 }
 
 /// A phone number given without quotes (`ROCKET_TWILIO_FROM=+15005550006`) arrives as a number.
@@ -88,6 +106,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub phone_region: String,
     pub secret_key: Secret,
+    /// Addresses of the reverse proxies whose forwarded-address headers are believed; empty:
+    /// the socket's address is the client's and those headers are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Countries (ISO 3166 codes, upper case) whose numbers may be texted; by default the
+    /// `phone_region` country alone (toll fraud goes to premium ranges abroad).
+    pub sms_countries: Vec<String>,
 }
 
 impl Settings {
@@ -179,6 +203,31 @@ impl Settings {
                 "phone_region {phone_region:?} is not a two-letter country code"
             ));
         }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|entry| entry.trim())
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("trusted_proxies: {entry:?} is not an IP address or a CIDR range"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let sms_countries = match raw.sms_countries {
+            Some(list) => list
+                .iter()
+                .map(|c| c.trim().to_uppercase())
+                .filter(|c| !c.is_empty())
+                .map(|c| match c.parse::<phonenumber::country::Id>() {
+                    Ok(_) => Ok(c),
+                    Err(_) => Err(format!("sms_countries: {c:?} is not a two-letter country code")),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![phone_region.clone()],
+        };
         let secret_key = raw
             .secret_key
             .filter(|k| !k.trim().is_empty())
@@ -192,6 +241,8 @@ impl Settings {
             data_dir,
             phone_region,
             secret_key: Secret(secret_key),
+            trusted_proxies,
+            sms_countries,
         })
     }
 }
@@ -217,13 +268,34 @@ pub fn prepare_figment(figment: Figment) -> Result<Figment, String> {
     Ok(figment)
 }
 
+/// Makes a file or folder of the data directory readable by the service's user alone (`mode`
+/// 0600 for files, 0700 for folders); a no-op where Unix modes do not exist.
+pub fn owner_only(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// Creates the data directory (if needed) and closes it to everyone but the service's user.
+pub fn create_data_dir(data_dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    owner_only(data_dir, 0o700).map_err(|e| format!("{}: {e}", data_dir.display()))
+}
+
 fn load_or_create_secret_key(data_dir: &Path) -> Result<String, String> {
     let path = data_dir.join("secret_key");
     if let Ok(existing) = std::fs::read_to_string(&path) {
         return Ok(existing.trim().to_string());
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    create_data_dir(data_dir)?;
     let mut bytes = [0u8; 64];
     rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut bytes)
         .map_err(|e| format!("no randomness for the secret key: {e}"))?;

@@ -42,7 +42,9 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
 /// The app with a movable clock and a count of its SQL statements.
 pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCounter) -> Rocket<Build> {
     let prepared = config::prepare_figment(figment.clone());
-    let figment = prepared.clone().unwrap_or(figment);
+    // SECURITY: Rocket would believe `X-Real-IP` from anyone; the client's address is worked out
+    // by `auth::guards::client_address`, which trusts headers only from configured proxies.
+    let figment = prepared.clone().unwrap_or(figment).merge(("ip_header", false));
     rocket::custom(figment)
         .attach(AdHoc::try_on_ignite(
             "Settings, database and migrations",
@@ -117,8 +119,8 @@ async fn build_state(
 
 async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
+        config::create_data_dir(&settings.data_dir)?;
+        create_sqlite_file(&settings.database_url)?;
     }
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
@@ -142,6 +144,29 @@ async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
     Database::connect(options)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// Creates the SQLite file before SQLite does, with mode 0600: it holds health data, and SQLite
+/// gives its journal files the database file's mode.
+fn create_sqlite_file(database_url: &str) -> Result<(), String> {
+    let path = database_url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let path = std::path::Path::new(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map_err(|e| format!("cannot create the database file {}: {e}", path.display()))?;
+    config::owner_only(path, 0o600).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// SECURITY.md "Every request": CSP, nosniff, referrer policy, no-store, HSTS under https.

@@ -37,6 +37,7 @@ impl Mailer {
             None => {
                 let dir = settings.data_dir.join("mail");
                 std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                crate::config::owner_only(&dir, 0o700).map_err(|e| format!("{}: {e}", dir.display()))?;
                 Ok(Self::Files {
                     transport: AsyncFileTransport::new(&dir),
                     from,
@@ -73,11 +74,12 @@ impl Mailer {
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
-            Self::Files { transport, dir, .. } => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("{} ({e})", dir.display())),
+            Self::Files { transport, dir, .. } => match transport.send(message).await {
+                // SECURITY: a mail may name a client: readable by the service's user alone.
+                Ok(id) => crate::config::owner_only(&dir.join(format!("{id}.eml")), 0o600)
+                    .map_err(|e| format!("{} ({e})", dir.display())),
+                Err(e) => Err(format!("{} ({e})", dir.display())),
+            },
         };
         match result {
             Ok(()) => true,

@@ -235,11 +235,21 @@ async fn register_then_sign_in_again(
         "the dashboard is shown, got heading {heading:?}"
     );
     // The registration lives in a cookie; name it in the failure rather than only "asked again".
-    let device_cookie = format!("outcomes_device_{provider_id}");
-    driver
-        .get_named_cookie(device_cookie.as_str())
-        .await
-        .unwrap_or_else(|e| panic!("the browser holds {device_cookie} after the code: {e}"));
+    // Its name is a keyed tag, never the person's id.
+    let cookies: Vec<String> = driver
+        .get_all_cookies()
+        .await?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let device_cookie = cookies
+        .iter()
+        .find(|name| name.starts_with("outcomes_device_"))
+        .unwrap_or_else(|| panic!("the browser holds a device cookie after the code: {cookies:?}"));
+    assert!(
+        !device_cookie.ends_with(&format!("_{provider_id}")),
+        "the cookie does not name the user id: {device_cookie}"
+    );
 
     sign_out(&driver).await?;
 

@@ -10,6 +10,8 @@ pub struct Model {
     pub account_id: i32,
     pub at: i64,
     pub delivered: bool,
+    /// A keyed tag of the number the code went to (limits per destination, whole service).
+    pub destination: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

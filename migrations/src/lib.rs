@@ -7,6 +7,7 @@ mod m20261122_000002_create_two_factor;
 mod m20261122_000003_create_outcomes;
 mod m20261122_000004_create_access_tokens;
 mod m20261122_000005_create_authenticators;
+mod m20261130_000006_add_sms_destination;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_outcomes::Migration),
             Box::new(m20261122_000004_create_access_tokens::Migration),
             Box::new(m20261122_000005_create_authenticators::Migration),
+            Box::new(m20261130_000006_add_sms_destination::Migration),
         ]
     }
 }

@@ -201,7 +201,7 @@ enum Challenges {
 }
 
 #[derive(DeriveIden)]
-enum SmsSends {
+pub enum SmsSends {
     Table,
     Id,
     UserId,

@@ -10,7 +10,7 @@ use sea_orm::{
 use entities::device;
 
 use super::session::cookie_name;
-use super::tokens::{constant_time_eq, random_token, sha256_hex};
+use super::tokens::{Keys, constant_time_eq, hmac_hex, random_token, sha256_hex};
 use crate::error::AppError;
 
 pub const KIND_BROWSER: &str = "browser";
@@ -83,24 +83,33 @@ impl DeviceToken {
     }
 }
 
-pub fn browser_cookie_name(https: bool, user_id: i32) -> String {
-    cookie_name(https, &format!("outcomes_device_{user_id}"))
+/// The name of a person's device cookie: a keyed tag of their id, so that the cookie does not
+/// say whose it is, while several people sharing one browser still each keep their own.
+pub fn browser_cookie_name(keys: &Keys, https: bool, user_id: i32) -> String {
+    let tag = &hmac_hex(&keys.device_cookie, &format!("user:{user_id}"))[..16];
+    cookie_name(https, &format!("outcomes_device_{tag}"))
 }
 
-pub fn read_browser_cookie(cookies: &CookieJar<'_>, https: bool, user_id: i32) -> Option<DeviceToken> {
+pub fn read_browser_cookie(
+    cookies: &CookieJar<'_>,
+    keys: &Keys,
+    https: bool,
+    user_id: i32,
+) -> Option<DeviceToken> {
     cookies
-        .get(&browser_cookie_name(https, user_id))
+        .get(&browser_cookie_name(keys, https, user_id))
         .and_then(|c| DeviceToken::parse(c.value()))
 }
 
 pub fn set_browser_cookie(
     cookies: &CookieJar<'_>,
+    keys: &Keys,
     https: bool,
     user_id: i32,
     token: &DeviceToken,
     days: i32,
 ) {
-    let cookie = Cookie::build((browser_cookie_name(https, user_id), token.value()))
+    let cookie = Cookie::build((browser_cookie_name(keys, https, user_id), token.value()))
         .http_only(true)
         .same_site(SameSite::Lax)
         .path("/")
@@ -109,8 +118,8 @@ pub fn set_browser_cookie(
     cookies.add(cookie);
 }
 
-pub fn remove_browser_cookie(cookies: &CookieJar<'_>, https: bool, user_id: i32) {
-    cookies.remove(Cookie::build(browser_cookie_name(https, user_id)).path("/"));
+pub fn remove_browser_cookie(cookies: &CookieJar<'_>, keys: &Keys, https: bool, user_id: i32) {
+    cookies.remove(Cookie::build(browser_cookie_name(keys, https, user_id)).path("/"));
 }
 
 /// The result of presenting a token at sign-in.

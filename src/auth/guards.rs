@@ -2,6 +2,8 @@
 //! handler's signature states who may call it.
 
 use entities::values::SessionState;
+use std::net::IpAddr;
+
 use rocket::http::Status;
 use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -26,11 +28,52 @@ impl<'r> FromRequest<'r> for RequestMeta {
     type Error = std::convert::Infallible;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let trusted = request
+            .rocket()
+            .state::<AppState>()
+            .map_or(&[][..], |s| s.settings.trusted_proxies.as_slice());
         Outcome::Success(Self {
-            ip: request.client_ip().map(|ip| ip.to_string()),
+            ip: client_address(request, trusted).map(|ip| ip.to_string()),
             user_agent: request.headers().get_one("User-Agent").map(str::to_string),
         })
     }
+}
+
+/// The client's address (SECURITY.md "client address"): the socket's peer, unless that peer is
+/// one of `trusted` proxies; then `X-Forwarded-For` is read right to left through trusted hops
+/// (the first untrusted hop is the client), or `X-Real-IP` when there is no `X-Forwarded-For`.
+pub fn client_address(request: &Request<'_>, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    let peer = request.remote()?.ip();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    // SECURITY: a header is only as good as whoever set it; from anyone else it is ignored.
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = request
+        .headers()
+        .get("X-Forwarded-For")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    if forwarded.is_empty() {
+        return request
+            .headers()
+            .get_one("X-Real-IP")
+            .and_then(|v| v.trim().parse().ok())
+            .or(Some(peer));
+    }
+    let mut nearest = peer;
+    for hop in forwarded.iter().rev() {
+        // Garbage in the chain ends the walk: the last address a trusted hop vouched for stands.
+        let Ok(address) = hop.parse::<IpAddr>() else {
+            return Some(nearest);
+        };
+        if !is_trusted(&address) {
+            return Some(address);
+        }
+        nearest = address;
+    }
+    Some(nearest)
 }
 
 /// A live session with its user and account.

@@ -54,6 +54,8 @@ pub struct Keys {
     pub code_hmac: Vec<u8>,
     /// Seals authenticator-app secrets at rest (ChaCha20-Poly1305, 32 bytes).
     pub totp_seal: Vec<u8>,
+    /// Names device cookies without naming the person (`outcomes_device_<tag>`).
+    pub device_cookie: Vec<u8>,
 }
 
 impl Keys {
@@ -63,6 +65,7 @@ impl Keys {
         Self {
             code_hmac: derive("outcomes/sms-code/v1"),
             totp_seal: derive("outcomes/totp-secret/v1"),
+            device_cookie: derive("outcomes/device-cookie/v1"),
         }
     }
 }

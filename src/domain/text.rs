@@ -65,7 +65,9 @@ impl PersonName {
                 format!("{label} must be at most 120 characters."),
             ));
         }
-        if value.chars().any(char::is_control) {
+        // SECURITY: bidirectional overrides make a name display as something else (a name that
+        // reads "Olivia Owner" but sorts and searches as another).
+        if value.chars().any(|c| c.is_control() || is_bidi_control(c)) {
             return Err(FieldError::new(
                 field,
                 format!("{label} contains characters that are not allowed."),
@@ -83,7 +85,16 @@ impl PersonName {
     }
 }
 
-/// An e-mail address: one `@`, a dotted domain, no spaces; at most 254 characters.
+/// Unicode bidirectional embedding, override and isolate controls (U+202A–U+202E,
+/// U+2066–U+2069).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// An e-mail address as people write them: read by a real address parser (lettre's, RFC 5321),
+/// then narrowed to the plain `local@domain.tld` form — quoted local parts, comments and address
+/// literals are legal in mail but are how markup gets into a field that pages show and mail
+/// headers carry. At most 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -94,9 +105,21 @@ impl Email {
         if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
-        let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
+        if value.chars().any(is_bidi_control) {
+            return Err(invalid());
+        }
+        let address: lettre::Address = value.parse().map_err(|_| invalid())?;
+        let (local, domain) = (address.user(), address.domain());
+        // SECURITY: RFC 5322 "atext" only (no quotes, brackets, parentheses or spaces).
+        let plain_local = local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        let plain_domain = domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         if local.is_empty()
-            || domain.contains('@')
+            || !plain_local
+            || !plain_domain
             || !domain.contains('.')
             || domain.starts_with('.')
             || domain.ends_with('.')
@@ -143,5 +166,27 @@ mod tests {
         assert!(Email::parse("e", "a@b.co").is_ok());
         assert!(Email::parse("e", "a@b").is_err());
         assert!(Email::parse("e", "a b@c.d").is_err());
+        assert!(Email::parse("e", "first.last+tag@example.co.uk").is_ok());
+    }
+
+    #[test]
+    fn markup_and_quoted_forms_are_not_addresses() {
+        for bad in [
+            "\"><svg/onload=alert(1)>@ex.com",
+            "\"a b\"@example.com",
+            "a(comment)@example.com",
+            "a@[127.0.0.1]",
+            "<a@example.com>",
+            "a@exa<mple.com",
+        ] {
+            assert!(Email::parse("e", bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn names_refuse_bidirectional_controls() {
+        assert!(PersonName::parse("n", "Name", "Olivia\u{202E}renwO").is_err());
+        assert!(PersonName::parse("n", "Name", "\u{2066}Pat\u{2069}").is_err());
+        assert!(PersonName::parse("n", "Name", "Zoë Ångström").is_ok());
     }
 }

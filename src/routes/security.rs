@@ -112,7 +112,7 @@ async fn change(
     let Some(input) = form.value else {
         return refused(state, &user, "action", "Choose one of the buttons.").await;
     };
-    if !password::verify_current(state, &user.user, input.current_password).await? {
+    if !password::verify_current(state, &user.user, input.current_password, &meta).await? {
         return refused(
             state,
             &user,

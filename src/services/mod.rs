@@ -7,6 +7,7 @@ pub mod authenticator;
 pub mod clients;
 pub mod dashboards;
 pub mod devices;
+pub mod notify;
 pub mod options;
 pub mod outcomes;
 pub mod second_step;

@@ -110,7 +110,7 @@ async fn submit(
         account,
         factors: Factors::new(Factor::Password),
     };
-    let presented = device::read_browser_cookie(cookies, https, first.user.id);
+    let presented = device::read_browser_cookie(cookies, &state.keys, https, first.user.id);
     let decision =
         match sign_in::after_first_factor(state, &first, Channel::Web, presented.as_ref(), &meta).await {
             Ok(decision) => decision,
@@ -118,7 +118,7 @@ async fn submit(
         };
     // A cookie that no longer opens anything is dropped, so the browser stops sending it.
     if decision.stale_device {
-        device::remove_browser_cookie(cookies, https, first.user.id);
+        device::remove_browser_cookie(cookies, &state.keys, https, first.user.id);
     }
     let user = &first.user;
     match decision.next {

@@ -111,6 +111,7 @@ async fn setup_confirm(
     if let Some(registered) = &finished.device {
         device::set_browser_cookie(
             cookies,
+            &state.keys,
             https,
             setup.user.id,
             registered,

@@ -179,7 +179,7 @@ async fn verify(
             session::delete(&state.db, pending.session.id).await?;
             let finished = sign_in::finish(state, &pending.user, &pending.account, factors, Channel::Web, &meta).await?;
             if let Some(registered) = &finished.device {
-                device::set_browser_cookie(cookies, https, pending.user.id, registered, pending.account.device_days);
+                device::set_browser_cookie(cookies, &state.keys, https, pending.user.id, registered, pending.account.device_days);
             }
             // SECURITY: rotation again after the code step.
             session::set_cookie(cookies, https, finished.started.token);

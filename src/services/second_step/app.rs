@@ -18,6 +18,7 @@ use super::recovery;
 use crate::auth::tokens::random_bytes;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
+use crate::services::notify;
 use crate::state::AppState;
 
 pub const STEP_SECONDS: u64 = 30;
@@ -308,10 +309,14 @@ pub async fn confirm_setup(
             },
             user.login
         );
-        state
-            .mailer
-            .send(email, "Outcomes: an authenticator app was set up", &body)
-            .await;
+        notify::email(
+            state,
+            user.account_id,
+            email,
+            "Outcomes: an authenticator app was set up",
+            &body,
+        )
+        .await?;
     }
     Ok(Some(codes))
 }

@@ -215,7 +215,7 @@ pub async fn verify(
             .await?;
         if consumed.rows_affected == 1 {
             if let Some(left) = recovery_left {
-                recovery::email_code_used(state, user, left).await;
+                recovery::email_code_used(state, user, left).await?;
             }
             user::Entity::update_many()
                 .col_expr(user::Column::CodeFailures, Expr::value(0))

@@ -29,6 +29,12 @@ pub const MAX_SENDS_PER_CHALLENGE: i32 = 3;
 pub const RESEND_COOLDOWN: i64 = 30;
 pub const SENDS_PER_HOUR: u64 = 5;
 pub const SENDS_PER_DAY: u64 = 10;
+/// Codes to one phone number, whatever account or user asks (SMS pumping across sign-ups).
+pub const SENDS_PER_NUMBER_PER_HOUR: u64 = 5;
+pub const SENDS_PER_NUMBER_PER_DAY: u64 = 10;
+/// A practice's texts per day in its first days, before the owner's budget applies.
+pub const NEW_ACCOUNT_DAILY_TEXTS: u64 = 20;
+pub const NEW_ACCOUNT_DAYS: i64 = 7;
 pub const FAILURES_BEFORE_LOCK: i32 = 20;
 pub const LOCK_SECONDS: i64 = 60 * 60;
 

@@ -10,6 +10,7 @@ use crate::auth::password::UNAMBIGUOUS;
 use crate::auth::tokens::{hmac_hex, random_below};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
+use crate::services::notify;
 use crate::state::AppState;
 
 pub const RECOVERY_CODE_COUNT: usize = 10;
@@ -132,17 +133,22 @@ pub async fn use_code(
 }
 
 /// Tells the person a recovery code was used: it may mean a lost phone, or someone else.
-pub async fn email_code_used(state: &AppState, user: &user::Model, left: u64) {
+pub async fn email_code_used(state: &AppState, user: &user::Model, left: u64) -> Result<(), AppError> {
     if let Some(email) = user.email.as_deref() {
         let body = format!(
             "A recovery code was just used to sign in to Outcomes as \"{}\". You have {left} recovery codes left.\n\nIf this was not you, tell your account owner at once: someone may know your password.\nIf you lost your phone, add your authenticator app again from the Security page and make new recovery codes.\n",
             user.login
         );
-        state
-            .mailer
-            .send(email, "Outcomes: a recovery code was used to sign in", &body)
-            .await;
+        notify::email(
+            state,
+            user.account_id,
+            email,
+            "Outcomes: a recovery code was used to sign in",
+            &body,
+        )
+        .await?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

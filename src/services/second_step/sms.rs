@@ -6,7 +6,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 use entities::{account, audit_log, challenge, sms_send, user};
 
-use super::{SENDS_PER_DAY, SENDS_PER_HOUR};
+use super::{
+    NEW_ACCOUNT_DAILY_TEXTS, NEW_ACCOUNT_DAYS, SENDS_PER_DAY, SENDS_PER_HOUR, SENDS_PER_NUMBER_PER_DAY,
+    SENDS_PER_NUMBER_PER_HOUR,
+};
 use crate::auth::tokens::{constant_time_eq, hmac_hex, random_below};
 use crate::domain::Role;
 use crate::error::AppError;
@@ -67,11 +70,23 @@ pub(super) async fn reserve_send(
     if let Some(until) = user.code_locked_until.filter(|u| *u > now) {
         return Err(locked_message(until, now));
     }
+    let phone = user.phone.as_deref().unwrap_or_default();
+    if !texts_allowed_to(state, phone) {
+        return Err(too_many(
+            86_400,
+            format!(
+                "Outcomes does not send texts to that phone number's country (it texts numbers in {} only). Ask your account owner to add another number, or use an authenticator app.",
+                state.settings.sms_countries.join(", ")
+            ),
+        ));
+    }
+    let destination = destination_tag(state, phone);
     let reservation = sms_send::ActiveModel {
         user_id: Set(user.id),
         account_id: Set(user.account_id),
         at: Set(now),
         delivered: Set(false),
+        destination: Set(destination.clone()),
         ..Default::default()
     }
     .insert(&state.db)
@@ -113,13 +128,43 @@ pub(super) async fn reserve_send(
         ))
         .await;
     }
+    // SECURITY: limits no new account resets — per destination number, whole service.
+    let to_number_since = |since: i64| {
+        sms_send::Entity::find()
+            .filter(sms_send::Column::Destination.eq(destination.as_str()))
+            .filter(sms_send::Column::At.gt(since))
+            .order_by_asc(sms_send::Column::At)
+            .order_by_asc(sms_send::Column::Id)
+    };
+    let number_hour = to_number_since(now - 3600).all(&state.db).await?;
+    if position(&number_hour) as u64 > SENDS_PER_NUMBER_PER_HOUR {
+        let oldest = number_hour.first().map_or(now, |s| s.at);
+        return refuse(too_many(
+            oldest + 3600 - now,
+            format!(
+                "Too many codes were sent to this phone number in the last hour (at most {SENDS_PER_NUMBER_PER_HOUR}). Please wait before asking for another."
+            ),
+        ))
+        .await;
+    }
+    let number_day = to_number_since(now - 86_400).all(&state.db).await?;
+    if position(&number_day) as u64 > SENDS_PER_NUMBER_PER_DAY {
+        let oldest = number_day.first().map_or(now, |s| s.at);
+        return refuse(too_many(
+            oldest + 86_400 - now,
+            format!(
+                "Too many codes were sent to this phone number today (at most {SENDS_PER_NUMBER_PER_DAY}). Please try again tomorrow."
+            ),
+        ))
+        .await;
+    }
     let account_today = sms_send::Entity::find()
         .filter(sms_send::Column::AccountId.eq(account.id))
         .filter(sms_send::Column::At.gt(now - 86_400))
         .filter(sms_send::Column::Id.lte(reservation.id))
         .count(&state.db)
         .await?;
-    if account_today > account.sms_daily_budget.max(0) as u64 {
+    if account_today > daily_budget(account, now) {
         tell_owner_budget_exhausted(state, account, now).await?;
         return refuse(too_many(
             3600,
@@ -128,6 +173,37 @@ pub(super) async fn reserve_send(
         .await;
     }
     Ok(reservation.id)
+}
+
+/// The account's texts per day: a new practice (its first `NEW_ACCOUNT_DAYS`) gets a small
+/// budget, so that sign-ups cannot be used to pump texts; then the owner's setting.
+pub(super) fn daily_budget(account: &account::Model, now: i64) -> u64 {
+    let budget = u64::try_from(account.sms_daily_budget.max(0)).unwrap_or_default();
+    if now - account.created_at < NEW_ACCOUNT_DAYS * 86_400 {
+        budget.min(NEW_ACCOUNT_DAILY_TEXTS)
+    } else {
+        budget
+    }
+}
+
+/// Whether texts may go to this E.164 number: its country is one of `sms_countries`.
+fn texts_allowed_to(state: &AppState, e164: &str) -> bool {
+    phonenumber::parse(None, e164)
+        .ok()
+        .and_then(|number| number.country().id())
+        .is_some_and(|country| {
+            state
+                .settings
+                .sms_countries
+                .iter()
+                .any(|allowed| allowed.as_str() == country.as_ref())
+        })
+}
+
+/// A keyed tag of a destination number: limits can count per number without the database
+/// gaining another copy of it.
+fn destination_tag(state: &AppState, e164: &str) -> String {
+    hmac_hex(&state.keys.code_hmac, &format!("destination:{e164}"))[..32].to_string()
 }
 
 /// Gives back a reserved send that will not be used.
@@ -184,7 +260,7 @@ pub(super) async fn email_owner(
         .one(&state.db)
         .await?;
     if let Some(email) = owner.and_then(|o| o.email) {
-        state.mailer.send(&email, subject, body).await;
+        crate::services::notify::email(state, account_id, &email, subject, body).await?;
     }
     Ok(())
 }
@@ -209,12 +285,20 @@ async fn tell_owner_budget_exhausted(
         now,
         Event::new("sms.budget_exhausted", "failure")
             .account(account.id)
-            .details(format!("daily budget {} reached", account.sms_daily_budget)),
+            .details(format!("daily budget {} reached", daily_budget(account, now))),
     )
     .await?;
     let body = format!(
-        "Your practice \"{}\" reached its daily budget of {} sign-in texts, so further codes are refused until the 24-hour window moves on.\n\nIf you did not expect this many sign-ins, someone may be abusing the sign-in page.\n",
-        account.name, account.sms_daily_budget
+        "Your practice \"{}\" reached its daily budget of {} sign-in texts, so further codes are refused until the 24-hour window moves on.{}\n\nIf you did not expect this many sign-ins, someone may be abusing the sign-in page.\n",
+        account.name,
+        daily_budget(account, now),
+        if daily_budget(account, now) < u64::try_from(account.sms_daily_budget.max(0)).unwrap_or_default() {
+            format!(
+                " A new practice may send {NEW_ACCOUNT_DAILY_TEXTS} texts a day for its first {NEW_ACCOUNT_DAYS} days."
+            )
+        } else {
+            String::new()
+        }
     );
     email_owner(
         state,

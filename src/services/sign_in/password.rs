@@ -82,12 +82,37 @@ pub async fn logout(state: &AppState, signed: &SignedIn, meta: &RequestMeta) -> 
 }
 
 /// Whether `typed` is the signed-in person's current password (asked before changing a
-/// password or a second factor).
-pub async fn verify_current(state: &AppState, user: &user::Model, typed: &str) -> Result<bool, AppError> {
-    state
+/// password or a second factor). SECURITY: a wrong one counts as a failed sign-in for that
+/// user ID (SECURITY.md throttling), so a stolen session cannot guess the password here
+/// without meeting the same lock; when locked, the answer is 429 before any check.
+pub async fn verify_current(
+    state: &AppState,
+    user: &user::Model,
+    typed: &str,
+    meta: &RequestMeta,
+) -> Result<bool, AppError> {
+    let ip = meta.ip.clone().unwrap_or_default();
+    let now = state.now();
+    throttle::check(&state.db, &user.login, &ip, now).await?;
+    let right = state
         .hasher
         .verify(typed.chars().take(1024).collect(), user.password_hash.clone())
-        .await
+        .await?;
+    if !right {
+        throttle::record_failure(&state.db, &user.login, &ip, now).await?;
+        audit::record(
+            &state.db,
+            now,
+            Event::new("password.check_failed", "failure")
+                .account(user.account_id)
+                .actor(user.id)
+                .subject(format!("user {}", user.id))
+                .ip(meta.ip.clone())
+                .details("wrong current password"),
+        )
+        .await?;
+    }
+    Ok(right)
 }
 
 /// Changes one's own password: checks the current one, then ends every other session and
@@ -99,7 +124,7 @@ pub async fn change_own_password(
     new_password: &NewPassword,
     meta: &RequestMeta,
 ) -> Result<bool, AppError> {
-    if !verify_current(state, &signed.user, current).await? {
+    if !verify_current(state, &signed.user, current, meta).await? {
         return Ok(false);
     }
     let hash = state.hasher.hash(new_password).await?;
