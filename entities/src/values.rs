@@ -25,14 +25,10 @@ macro_rules! named_values {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, DeriveValueType)]
-        #[cfg_attr(feature = "forms", derive(rocket::FromFormField))]
         #[sea_orm(value_type = "String")]
         #[serde(rename_all = "lowercase")]
         pub enum $name {
-            $(
-                #[cfg_attr(feature = "forms", field(value = $text))]
-                $variant,
-            )+
+            $($variant,)+
         }
 
         impl $name {
@@ -50,6 +46,20 @@ macro_rules! named_values {
                     $($text => Some(Self::$variant),)+
                     _ => None,
                 }
+            }
+        }
+
+        /// A form field holding the value's exact name. (Rocket's derive would also take
+        /// "PRO" for "pro"; the forms never did.)
+        #[cfg(feature = "forms")]
+        impl<'v> rocket::form::FromFormField<'v> for $name {
+            fn from_value(field: rocket::form::ValueField<'v>) -> rocket::form::Result<'v, Self> {
+                Self::parse(field.value).ok_or_else(|| {
+                    rocket::form::Error::from(rocket::form::error::ErrorKind::InvalidChoice {
+                        choices: std::borrow::Cow::Borrowed(&[$(std::borrow::Cow::Borrowed($text)),+]),
+                    })
+                    .into()
+                })
             }
         }
 

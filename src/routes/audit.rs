@@ -3,13 +3,11 @@
 use rocket::http::ContentType;
 use rocket::{Route, State, get, routes};
 use rocket_dyn_templates::Template;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
-
-use entities::audit_log;
 
 use crate::auth::ManagerUser;
 use crate::error::AppError;
+use crate::services::audit::{self, Entry};
 use crate::state::AppState;
 use crate::views::{Layout, format_time};
 
@@ -24,24 +22,9 @@ struct AuditRow {
     details: String,
 }
 
-#[derive(Serialize)]
-struct AuditPage {
-    layout: Layout,
-    rows: Vec<AuditRow>,
-}
-
-async fn rows(state: &AppState, account_id: i32, limit: Option<u64>) -> Result<Vec<AuditRow>, AppError> {
-    let mut query = audit_log::Entity::find()
-        .filter(audit_log::Column::AccountId.eq(account_id))
-        .order_by_desc(audit_log::Column::Id);
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    Ok(query
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|e| AuditRow {
+impl From<Entry> for AuditRow {
+    fn from(e: Entry) -> Self {
+        Self {
             at: format_time(e.at),
             actor: e.actor_id.map(|a| format!("user {a}")).unwrap_or_default(),
             action: e.action,
@@ -49,13 +32,26 @@ async fn rows(state: &AppState, account_id: i32, limit: Option<u64>) -> Result<V
             ip: e.ip.unwrap_or_default(),
             outcome: e.outcome,
             details: e.details.unwrap_or_default(),
-        })
-        .collect())
+        }
+    }
 }
+
+#[derive(Serialize)]
+struct AuditPage {
+    layout: Layout,
+    rows: Vec<AuditRow>,
+}
+
+/// The page shows the latest events; the CSV has them all.
+const PAGE_ROWS: u64 = 500;
 
 #[get("/audit")]
 async fn page(state: &State<AppState>, actor: ManagerUser) -> Result<Template, AppError> {
-    let rows = rows(state, actor.account.id, Some(500)).await?;
+    let rows = audit::entries(&state.db, &actor, Some(PAGE_ROWS))
+        .await?
+        .into_iter()
+        .map(AuditRow::from)
+        .collect();
     Ok(Template::render(
         "audit",
         AuditPage {
@@ -74,7 +70,8 @@ async fn csv_export(state: &State<AppState>, actor: ManagerUser) -> Result<(Cont
             "time_utc", "actor", "action", "subject", "ip", "outcome", "details",
         ])
         .map_err(internal)?;
-    for r in rows(state, actor.account.id, None).await? {
+    for entry in audit::entries(&state.db, &actor, None).await? {
+        let r = AuditRow::from(entry);
         writer
             .write_record([r.at, r.actor, r.action, r.subject, r.ip, r.outcome, r.details])
             .map_err(internal)?;

@@ -85,3 +85,69 @@ impl<'v> FromFormField<'v> for Method {
         Method::parse(field.value).ok_or_else(|| form::Error::validation("Choose a way to sign in.").into())
     }
 }
+
+/// A value read after trimming the spaces around it, as the pages always did (Rocket's own
+/// numbers refuse `" 5"`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trimmed<T>(pub T);
+
+#[rocket::async_trait]
+impl<'v, T: std::str::FromStr + Send> FromFormField<'v> for Trimmed<T> {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        field
+            .value
+            .trim()
+            .parse()
+            .map(Self)
+            .map_err(|_| form::Error::validation("Enter a number.").into())
+    }
+}
+
+/// For `#[field(validate = within(min, max))]`: the number lies in `min..=max` (never NaN).
+pub fn within<'v, T: PartialOrd>(value: &Trimmed<T>, min: T, max: T) -> form::Result<'v, ()> {
+    if (min..=max).contains(&value.0) {
+        Ok(())
+    } else {
+        Err(form::Error::validation("That number is out of range.").into())
+    }
+}
+
+/// A checkbox: ticked when sent with its value `on`; anything else, or nothing, is unticked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Checkbox(pub bool);
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for Checkbox {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        Ok(Self(field.value == "on"))
+    }
+
+    fn default() -> Option<Self> {
+        Some(Self(false))
+    }
+}
+
+/// A field the form struct keeps as its own result (`form::Result<'_, T>`), so that its
+/// refusal does not hide the checks made after parsing on the other fields: a page shows every
+/// field's message at once. Gives the value, or records the field's message in `out`
+/// (`messages` replaces the parser's words, as in `FormState::from_context`).
+pub fn take<T>(
+    out: &mut crate::views::FormState,
+    field: &'static str,
+    parsed: form::Result<'_, T>,
+    messages: &[(&str, &str)],
+) -> Option<T> {
+    match parsed {
+        Ok(value) => Some(value),
+        Err(errors) => {
+            let message = messages
+                .iter()
+                .find(|(name, _)| *name == field)
+                .map(|(_, text)| (*text).to_string())
+                .or_else(|| errors.first().map(|e| e.kind.to_string()))
+                .unwrap_or_default();
+            out.add(FieldError::new(field, message));
+            None
+        }
+    }
+}

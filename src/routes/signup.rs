@@ -1,17 +1,16 @@
 //! `/signup`: a new practice and its owner.
 
+use rocket::form::{self, Contextual};
 use rocket::http::Status;
-use rocket::{Route, State, get, post, routes};
+use rocket::{FromForm, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::auth::{CsrfToken, RequestMeta, SecureForm};
-use crate::domain::{
-    Email, FieldError, LoginId, NewPassword, PasswordContext, PersonName, PhoneNumber, Plan,
-};
+use crate::auth::{CsrfForm, CsrfToken, RequestMeta};
+use crate::domain::{Email, FieldError, LoginId, NewPassword, PasswordContext, PersonName, PhoneEntry, Plan};
 use crate::error::AppError;
+use crate::routes::fields::take;
 use crate::services::accounts::{self, Signup};
-use crate::services::login_taken;
 use crate::state::AppState;
 use crate::views::{FormState, Page};
 
@@ -31,36 +30,60 @@ fn render(csrf: String, form: FormState) -> Template {
     )
 }
 
+/// The sign-up form. Text fields are checked after parsing (the password's rules need the
+/// other fields, the phone the service's country); each typed field keeps its own result so
+/// that a refused one does not hide the others' messages.
+#[derive(FromForm)]
+struct SignupForm<'r> {
+    #[field(default = "")]
+    organization: &'r str,
+    plan: form::Result<'r, Plan>,
+    #[field(default = "")]
+    full_name: &'r str,
+    #[field(default = "")]
+    user_id: &'r str,
+    #[field(default = "")]
+    password: &'r str,
+    email: form::Result<'r, Email>,
+    phone: form::Result<'r, PhoneEntry>,
+}
+
+/// What a re-rendered form puts back (never the password).
+const ECHO: &[&str] = &["organization", "plan", "full_name", "user_id", "email", "phone"];
+
+/// The page's own words, whatever the parser said (a missing e-mail is not a valid one either).
+const MESSAGES: &[(&str, &str)] = &[
+    ("plan", "Choose a plan."),
+    ("email", "Enter an e-mail address like name@example.com."),
+];
+
 #[get("/signup")]
 fn show(csrf: CsrfToken) -> Template {
     let mut form = FormState::default();
-    form.values.insert("plan".into(), "pro".into());
+    form.values.insert("plan".into(), Plan::Pro.as_str().into());
     render(csrf.0, form)
 }
 
-fn parse(form: &SecureForm, region: &str, state: &mut FormState) -> Option<Signup> {
-    let organization = state.take(PersonName::parse(
+/// Checks every field, so the page names every mistake at once. `typed_email` is the e-mail
+/// as typed, valid or not: a password may not be built from it either.
+fn check(input: SignupForm<'_>, typed_email: &str, region: &str, out: &mut FormState) -> Option<Signup> {
+    let organization = out.take(PersonName::parse(
         "organization",
         "Organization",
-        form.get("organization"),
+        input.organization,
     ));
-    let plan =
-        state.take(Plan::parse(form.get("plan")).ok_or_else(|| FieldError::new("plan", "Choose a plan.")));
-    let full_name = state.take(PersonName::parse("full_name", "Your name", form.get("full_name")));
-    let login = state.take(LoginId::parse("user_id", form.get("user_id")));
+    let plan = take(out, "plan", input.plan, MESSAGES);
+    let full_name = out.take(PersonName::parse("full_name", "Your name", input.full_name));
+    let login = out.take(LoginId::parse("user_id", input.user_id));
     let context = PasswordContext {
-        words: vec![
-            form.get("user_id"),
-            form.get("full_name"),
-            form.get("organization"),
-            form.get("email"),
-        ],
+        words: vec![input.user_id, input.full_name, input.organization, typed_email],
     };
-    let password = state.take(NewPassword::parse("password", form.get("password"), &context));
-    let email = state.take(Email::parse("email", form.get("email")));
-    let phone = state.take(PhoneNumber::parse_optional("phone", form.get("phone"), region));
+    let password = out.take(NewPassword::parse("password", input.password, &context));
+    let email = take(out, "email", input.email, MESSAGES);
+    let phone =
+        take(out, "phone", input.phone, MESSAGES).and_then(|entry| out.take(entry.resolve("phone", region)));
     if plan == Some(Plan::Mobile) && phone.as_ref().is_some_and(Option::is_none) {
-        state.add(FieldError::new(
+        out.add(FieldError::new(
             "phone",
             "The Standalone Mobile plan texts a code at every new sign-in: enter a mobile number.",
         ));
@@ -74,37 +97,33 @@ fn parse(form: &SecureForm, region: &str, state: &mut FormState) -> Option<Signu
         email: email?,
         phone: phone?,
     })
-    .filter(|_| state.is_valid())
+    .filter(|_| out.is_valid())
 }
 
 #[post("/signup", data = "<form>")]
-async fn submit(state: &State<AppState>, form: SecureForm, meta: RequestMeta) -> Result<Page, AppError> {
-    let csrf = form.get("csrf_token").to_string();
-    let mut form_state = FormState::with_values(form.echo());
-    let parsed = parse(&form, &state.settings.phone_region, &mut form_state);
-    let taken_message = || FieldError::new("user_id", "That user ID is taken. Choose another.");
-    if let Some(signup) = &parsed
-        && login_taken(&state.db, signup.login.as_str()).await?
-    {
-        form_state.add(taken_message());
+async fn submit(
+    state: &State<AppState>,
+    form: CsrfForm<Contextual<'_, SignupForm<'_>>>,
+    meta: RequestMeta,
+) -> Result<Page, AppError> {
+    let CsrfForm(form) = form;
+    let mut out = FormState::from_context(&form.context, ECHO, MESSAGES);
+    let typed_email = form.context.field_value("email").unwrap_or("");
+    let csrf = form.context.field_value("csrf_token").unwrap_or("").to_string();
+    let signup = form
+        .value
+        .and_then(|input| check(input, typed_email, &state.settings.phone_region, &mut out));
+    if let Some(signup) = signup {
+        match accounts::sign_up(state, signup, meta.ip).await {
+            Ok(_) => return Ok(Page::see_other("/login?signed_up=1")),
+            Err(AppError::Conflict) => out.add(FieldError::new(
+                "user_id",
+                "That user ID is taken. Choose another.",
+            )),
+            Err(other) => return Err(other),
+        }
     }
-    match parsed.filter(|_| form_state.is_valid()) {
-        Some(signup) => match accounts::sign_up(state, signup, meta.ip).await {
-            Ok(_) => Ok(Page::see_other("/login?signed_up=1")),
-            Err(AppError::Conflict) => {
-                form_state.add(taken_message());
-                Ok(Page::WithStatus((
-                    Status::UnprocessableEntity,
-                    render(csrf, form_state),
-                )))
-            }
-            Err(other) => Err(other),
-        },
-        None => Ok(Page::WithStatus((
-            Status::UnprocessableEntity,
-            render(csrf, form_state),
-        ))),
-    }
+    Ok(Page::WithStatus((Status::UnprocessableEntity, render(csrf, out))))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -1,18 +1,19 @@
 //! `/staff`: owners and admins list, create, update and deactivate staff.
 
+use rocket::form::{self, Contextual};
 use rocket::http::Status;
-use rocket::{Route, State, get, post, routes};
+use rocket::{FromForm, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use entities::user;
-
-use crate::auth::{ManagerUser, RequestMeta, SecureForm};
+use crate::auth::{CsrfChecked, CsrfForm, ManagerUser, RequestMeta};
 use crate::domain::{
-    Email, FieldError, LoginId, NewPassword, PasswordContext, PersonName, PhoneNumber, Role, StaffId,
+    Email, FieldError, LoginId, NewPassword, PasswordContext, PersonName, PhoneEntry, Role, StaffId,
 };
 use crate::error::AppError;
-use crate::services::{devices, login_taken, staff};
+use crate::routes::fields::{Optional, Trimmed, take};
+use crate::services::staff::{self, ManagedStaff, StaffInput, StaffListing};
+use crate::services::{authenticator, devices, login_taken};
 use crate::state::AppState;
 use crate::views::{DeviceRow, FormState, Layout, Page, device_rows};
 
@@ -25,6 +26,20 @@ struct StaffRow {
     phone: String,
     email: String,
     active: bool,
+}
+
+impl From<StaffListing> for StaffRow {
+    fn from(s: StaffListing) -> Self {
+        Self {
+            id: s.id,
+            role: s.role.label().to_string(),
+            full_name: s.full_name,
+            user_id: s.login,
+            phone: s.phone.unwrap_or_default(),
+            email: s.email.unwrap_or_default(),
+            active: s.active,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -54,32 +69,40 @@ struct StaffFormPage {
     factor_summary: String,
 }
 
-/// A staff row; the full phone number only for people this manager manages (SPEC §2).
-fn row(actor: &ManagerUser, u: user::Model) -> StaffRow {
-    let role = u.role;
-    let manages = u.id == actor.user.id || actor.role() == Role::Owner || role < Role::Admin;
-    let phone = match u.phone {
-        Some(p) if manages => p,
-        Some(p) => crate::domain::phone::mask(&p),
-        None => String::new(),
-    };
-    StaffRow {
-        id: u.id,
-        role: u.role.label().to_string(),
-        full_name: u.full_name,
-        user_id: u.login,
-        phone,
-        email: u.email.unwrap_or_default(),
-        active: u.active,
-    }
+/// The staff form. Text fields are checked after parsing (their rules need the other fields,
+/// the practice's country or the database); each typed field keeps its own result so that a
+/// refused one does not hide the others' messages.
+#[derive(FromForm)]
+struct StaffForm<'r> {
+    #[field(default = "")]
+    full_name: &'r str,
+    /// Only when creating: a user ID never changes.
+    #[field(default = "")]
+    user_id: &'r str,
+    /// Blank on update keeps the current password.
+    #[field(default = "")]
+    password: &'r str,
+    role: form::Result<'r, Role>,
+    phone: form::Result<'r, PhoneEntry>,
+    email: form::Result<'r, Optional<Email>>,
+    supervisor_id: form::Result<'r, Optional<Trimmed<i32>>>,
 }
+
+/// What a re-rendered form puts back (never the password).
+const ECHO: &[&str] = &["full_name", "user_id", "role", "phone", "email", "supervisor_id"];
+
+const ROLE_REFUSED: &str = "Choose a role you are allowed to give.";
+const SUPERVISOR_REFUSED: &str = "Choose a supervisor from the list.";
+const MESSAGES: &[(&str, &str)] = &[("role", ROLE_REFUSED), ("supervisor_id", SUPERVISOR_REFUSED)];
+
+const TAKEN: &str = "That user ID is taken. Choose another.";
 
 #[get("/staff")]
 async fn list(state: &State<AppState>, actor: ManagerUser) -> Result<Template, AppError> {
     let staff = staff::list(&state.db, &actor)
         .await?
         .into_iter()
-        .map(|u| row(&actor, u))
+        .map(StaffRow::from)
         .collect();
     Ok(Template::render(
         "staff_list",
@@ -90,11 +113,16 @@ async fn list(state: &State<AppState>, actor: ManagerUser) -> Result<Template, A
     ))
 }
 
+/// The owner's role, and one's own, are not changed from this form.
+fn role_locked(actor: &ManagerUser, target: Option<&ManagedStaff>) -> bool {
+    target.is_some_and(|t| t.role == Role::Owner || t.id == actor.user.id)
+}
+
 async fn form_page(
     state: &AppState,
     actor: &ManagerUser,
     form: FormState,
-    target: Option<&user::Model>,
+    target: Option<&ManagedStaff>,
 ) -> Result<Template, AppError> {
     let roles = staff::assignable_roles(actor.role())
         .into_iter()
@@ -112,19 +140,14 @@ async fn form_page(
             label: s.full_name,
         })
         .collect();
-    let devices = match target {
-        Some(t) => devices::list_for_user(&state.db, t.id).await?,
-        None => Vec::new(),
+    let (title, devices, factor_summary) = match target {
+        Some(t) => (
+            format!("Staff: {}", t.full_name),
+            devices::list_for_user(&state.db, t.id).await?,
+            authenticator::summary(&state.db, t.id).await?,
+        ),
+        None => ("New staff member".to_string(), Vec::new(), String::new()),
     };
-    let factor_summary = match target {
-        Some(t) => crate::services::authenticator::summary(&state.db, t.id).await?,
-        None => String::new(),
-    };
-    let title = match target {
-        Some(t) => format!("Staff: {}", t.full_name),
-        None => "New staff member".to_string(),
-    };
-    let role_locked = target.is_some_and(|t| t.role == Role::Owner || t.id == actor.user.id);
     Ok(Template::render(
         "staff_form",
         StaffFormPage {
@@ -132,7 +155,7 @@ async fn form_page(
             form,
             target_id: target.map(|t| t.id),
             target_active: target.is_none_or(|t| t.active),
-            role_locked,
+            role_locked: role_locked(actor, target),
             is_self: target.is_some_and(|t| t.id == actor.user.id),
             roles,
             supervisors,
@@ -142,42 +165,40 @@ async fn form_page(
     ))
 }
 
-fn values_of(u: &user::Model) -> FormState {
+fn values_of(t: &ManagedStaff) -> FormState {
     let mut form = FormState::default();
     let mut set = |k: &str, v: String| {
         form.values.insert(k.to_string(), v);
     };
-    set("full_name", u.full_name.clone());
-    set("user_id", u.login.clone());
-    set("role", u.role.as_str().to_string());
-    set("phone", u.phone.clone().unwrap_or_default());
-    set("email", u.email.clone().unwrap_or_default());
+    set("full_name", t.full_name.clone());
+    set("user_id", t.login.clone());
+    set("role", t.role.as_str().to_string());
+    set("phone", t.phone.clone().unwrap_or_default());
+    set("email", t.email.clone().unwrap_or_default());
     set(
         "supervisor_id",
-        u.supervisor_id.map(|i| i.to_string()).unwrap_or_default(),
+        t.supervisor_id.map(|i| i.to_string()).unwrap_or_default(),
     );
     form
 }
 
-/// Parses the staff form; `target` is `None` when creating.
-async fn parse(
+/// Checks the staff form; `target` is `None` when creating. Every field is checked, so the
+/// page names every mistake at once.
+async fn check(
     state: &AppState,
     actor: &ManagerUser,
-    form: &SecureForm,
-    target: Option<&user::Model>,
+    input: StaffForm<'_>,
+    target: Option<&ManagedStaff>,
     out: &mut FormState,
-) -> Result<Option<staff::StaffInput>, AppError> {
-    let full_name = out.take(PersonName::parse("full_name", "Full name", form.get("full_name")));
+) -> Result<Option<StaffInput>, AppError> {
+    let full_name = out.take(PersonName::parse("full_name", "Full name", input.full_name));
     let login = match target {
         None => {
-            let login = out.take(LoginId::parse("user_id", form.get("user_id")));
+            let login = out.take(LoginId::parse("user_id", input.user_id));
             if let Some(l) = &login
                 && login_taken(&state.db, l.as_str()).await?
             {
-                out.add(FieldError::new(
-                    "user_id",
-                    "That user ID is taken. Choose another.",
-                ));
+                out.add(FieldError::new("user_id", TAKEN));
             }
             login
         }
@@ -185,9 +206,9 @@ async fn parse(
     };
     let login_text = login.as_ref().map(|l| l.as_str().to_string()).unwrap_or_default();
     let context = PasswordContext {
-        words: vec![&login_text, form.get("full_name"), &actor.account.name],
+        words: vec![&login_text, input.full_name, &actor.account.name],
     };
-    let password = match (target, form.get("password")) {
+    let password = match (target, input.password) {
         (Some(_), "") => Some(None),
         // SECURITY: one's own password changes only on /account/password, with the current one.
         (Some(t), _) if t.id == actor.user.id => {
@@ -199,40 +220,37 @@ async fn parse(
         }
         (_, raw) => out.take(NewPassword::parse("password", raw, &context)).map(Some),
     };
-    let role_locked = target.is_some_and(|t| t.role == Role::Owner || t.id == actor.user.id);
-    let role = if role_locked {
-        target.map(|t| t.role)
-    } else {
-        out.take(
-            Role::parse_staff_role(form.get("role"))
-                .filter(|r| staff::assignable_roles(actor.role()).contains(r))
-                .ok_or_else(|| FieldError::new("role", "Choose a role you are allowed to give.")),
-        )
-    };
-    let phone = out.take(PhoneNumber::parse_optional(
-        "phone",
-        form.get("phone"),
-        &state.settings.phone_region,
-    ));
-    let email = out.take(Email::parse_optional("email", form.get("email")));
-    let supervisor_id = match form.get("supervisor_id").trim() {
-        "" => Some(None),
-        raw => match raw.parse::<i32>() {
-            Ok(id) if staff::check_supervisor(&state.db, actor.account.id, Some(id)).await? => Some(Some(id)),
+    let role = match target {
+        // A locked role is kept whatever was sent.
+        Some(t) if role_locked(actor, target) => Some(t.role),
+        _ => match take(out, "role", input.role, MESSAGES) {
+            Some(role) if staff::assignable_roles(actor.role()).contains(&role) => Some(role),
             _ => {
-                out.add(FieldError::new(
-                    "supervisor_id",
-                    "Choose a supervisor from the list.",
-                ));
+                out.add(FieldError::new("role", ROLE_REFUSED));
                 None
             }
         },
+    };
+    let phone = take(out, "phone", input.phone, MESSAGES)
+        .and_then(|entry| out.take(entry.resolve("phone", &state.settings.phone_region)));
+    let email = take(out, "email", input.email, MESSAGES).map(Optional::into_inner);
+    let supervisor_id = match take(out, "supervisor_id", input.supervisor_id, MESSAGES) {
+        None => None,
+        Some(Optional(None)) => Some(None),
+        Some(Optional(Some(Trimmed(id)))) => {
+            if staff::check_supervisor(&state.db, actor.account.id, Some(id)).await? {
+                Some(Some(id))
+            } else {
+                out.add(FieldError::new("supervisor_id", SUPERVISOR_REFUSED));
+                None
+            }
+        }
     };
     if !out.is_valid() {
         return Ok(None);
     }
     Ok((|| {
-        Some(staff::StaffInput {
+        Some(StaffInput {
             full_name: full_name?,
             login: login.filter(|_| target.is_none()),
             password: password?,
@@ -247,7 +265,7 @@ async fn parse(
 #[get("/staff/new")]
 async fn new_form(state: &State<AppState>, actor: ManagerUser) -> Result<Template, AppError> {
     let mut form = FormState::default();
-    form.values.insert("role".into(), "provider".into());
+    form.values.insert("role".into(), Role::Provider.as_str().into());
     form_page(state, &actor, form, None).await
 }
 
@@ -255,17 +273,18 @@ async fn new_form(state: &State<AppState>, actor: ManagerUser) -> Result<Templat
 async fn create(
     state: &State<AppState>,
     actor: ManagerUser,
-    form: SecureForm,
+    form: CsrfForm<Contextual<'_, StaffForm<'_>>>,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
-    let mut out = FormState::with_values(form.echo());
-    if let Some(input) = parse(state, &actor, &form, None, &mut out).await? {
+    let CsrfForm(form) = form;
+    let mut out = FormState::from_context(&form.context, ECHO, MESSAGES);
+    if let Some(input) = form.value
+        && let Some(input) = check(state, &actor, input, None, &mut out).await?
+    {
         match staff::create(state, &actor, input, meta.ip).await {
             Ok(created) => return Ok(Page::see_other(format!("/staff/{}?saved=1", created.id))),
-            Err(AppError::Conflict) => out.add(FieldError::new(
-                "user_id",
-                "That user ID is taken. Choose another.",
-            )),
+            // Taken a moment ago by someone else.
+            Err(AppError::Conflict) => out.add(FieldError::new("user_id", TAKEN)),
             Err(other) => return Err(other),
         }
     }
@@ -286,22 +305,23 @@ async fn update(
     state: &State<AppState>,
     actor: ManagerUser,
     id: StaffId,
-    form: SecureForm,
+    form: CsrfForm<Contextual<'_, StaffForm<'_>>>,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
-    let mut out = FormState::with_values(form.echo());
+    let CsrfForm(form) = form;
+    let mut out = FormState::from_context(&form.context, ECHO, MESSAGES);
     out.values.insert("user_id".into(), target.login.clone());
-    match parse(state, &actor, &form, Some(&target), &mut out).await? {
-        Some(input) => {
-            staff::update(state, &actor, target, input, meta.ip).await?;
-            Ok(Page::see_other(format!("/staff/{id}?saved=1")))
-        }
-        None => Ok(Page::WithStatus((
-            Status::UnprocessableEntity,
-            form_page(state, &actor, out, Some(&target)).await?,
-        ))),
+    if let Some(input) = form.value
+        && let Some(input) = check(state, &actor, input, Some(&target), &mut out).await?
+    {
+        staff::update(state, &actor, target, input, meta.ip).await?;
+        return Ok(Page::see_other(format!("/staff/{id}?saved=1")));
     }
+    Ok(Page::WithStatus((
+        Status::UnprocessableEntity,
+        form_page(state, &actor, out, Some(&target)).await?,
+    )))
 }
 
 #[post("/staff/<id>/deactivate", data = "<_form>")]
@@ -309,7 +329,7 @@ async fn deactivate(
     state: &State<AppState>,
     actor: ManagerUser,
     id: StaffId,
-    _form: SecureForm,
+    _form: CsrfChecked,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
@@ -322,7 +342,7 @@ async fn activate(
     state: &State<AppState>,
     actor: ManagerUser,
     id: StaffId,
-    _form: SecureForm,
+    _form: CsrfChecked,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;

@@ -20,7 +20,12 @@ pub struct Signup {
     pub phone: Option<PhoneNumber>,
 }
 
+/// Creates the account and its owner. A user ID already taken (now, or by someone signing up
+/// at the same moment) is `Conflict`.
 pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Result<user::Model, AppError> {
+    if super::login_taken(&state.db, signup.login.as_str()).await? {
+        return Err(AppError::Conflict);
+    }
     let hash = state.hasher.hash(&signup.password).await?;
     let now = state.now();
     let txn = state.db.begin().await?;

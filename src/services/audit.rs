@@ -1,9 +1,13 @@
-//! The append-only audit log: one call per event, never updated or deleted.
+//! The append-only audit log: one call per event, never updated or deleted; owners and
+//! admins read their account's.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use entities::audit_log;
 
+use crate::auth::guards::SignedIn;
 use crate::error::AppError;
 
 /// One event as the caller knows it; `record` stamps it.
@@ -84,4 +88,43 @@ pub async fn record_all(db: &impl ConnectionTrait, at: i64, events: Vec<Event<'_
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// One recorded event as the log page and its CSV show it.
+pub struct Entry {
+    pub at: i64,
+    pub actor_id: Option<i32>,
+    pub action: String,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub outcome: String,
+    pub details: Option<String>,
+}
+
+/// The actor's account's events, newest first; at most `limit` of them when given.
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+    limit: Option<u64>,
+) -> Result<Vec<Entry>, AppError> {
+    let mut query = audit_log::Entity::find()
+        .filter(audit_log::Column::AccountId.eq(actor.account.id))
+        .order_by_desc(audit_log::Column::Id);
+    if let Some(limit) = limit {
+        query = query.limit(limit);
+    }
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| Entry {
+            at: e.at,
+            actor_id: e.actor_id,
+            action: e.action,
+            subject: e.subject,
+            ip: e.ip,
+            outcome: e.outcome,
+            details: e.details,
+        })
+        .collect())
 }

@@ -1,7 +1,7 @@
 //! Dashboards: the caseload table (red first) and the account-wide figures. Each page runs a
 //! fixed number of queries whatever the caseload size, reading the episode summaries.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use entities::{episode, safety_alert, user};
 
+use crate::auth::StaffUser;
 use crate::auth::guards::Acting;
-use crate::domain::AgeGroup;
 use crate::domain::scoring::Flag;
+use crate::domain::{AgeGroup, Role};
 use crate::error::AppError;
 use crate::services::clients;
 
@@ -39,6 +40,77 @@ pub struct CaseloadDisplay {
     pub intake: String,
     pub latest: String,
     pub change: String,
+}
+
+/// What a staff member's dashboard shows, by role.
+pub enum Dashboard {
+    /// Owners and admins: the clients needing attention (at most the limit asked for), how
+    /// many more there are, and the account-wide figures.
+    Account {
+        flagged: Vec<CaseloadRow>,
+        more_flagged: u64,
+        figures: AccountFigures,
+    },
+    /// Supervisors: their caseload by provider, providers in name order.
+    Supervisor(Vec<ProviderCaseload>),
+    /// Providers: their own caseload.
+    Provider(Vec<CaseloadRow>),
+}
+
+/// One provider's part of a supervisor's caseload.
+pub struct ProviderCaseload {
+    /// The provider's name, or "Unassigned".
+    pub provider: String,
+    pub clients: Vec<CaseloadRow>,
+}
+
+/// The actor's dashboard; owners and admins see at most `attention_limit` flagged clients.
+pub async fn for_staff(
+    db: &impl ConnectionTrait,
+    actor: &StaffUser,
+    attention_limit: u64,
+) -> Result<Dashboard, AppError> {
+    Ok(match actor.role() {
+        Role::Owner | Role::Admin => {
+            let (flagged, more_flagged) = attention(db, actor.account.id, attention_limit).await?;
+            let figures = account_figures(db, actor.account.id).await?;
+            Dashboard::Account {
+                flagged,
+                more_flagged,
+                figures,
+            }
+        }
+        Role::Supervisor => Dashboard::Supervisor(by_provider(db, actor).await?),
+        _ => Dashboard::Provider(caseload(db, actor).await?),
+    })
+}
+
+/// A supervisor's caseload grouped by provider name.
+async fn by_provider(
+    db: &impl ConnectionTrait,
+    actor: &StaffUser,
+) -> Result<Vec<ProviderCaseload>, AppError> {
+    let rows = caseload(db, actor).await?;
+    let names: BTreeMap<i32, String> = user::Entity::find()
+        .filter(user::Column::AccountId.eq(actor.account.id))
+        .filter(user::Column::Role.ne(Role::Client))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect();
+    let mut by_provider: BTreeMap<String, Vec<CaseloadRow>> = BTreeMap::new();
+    for row in rows {
+        let name = row
+            .provider_id
+            .and_then(|id| names.get(&id).cloned())
+            .unwrap_or_else(|| "Unassigned".into());
+        by_provider.entry(name).or_default().push(row);
+    }
+    Ok(by_provider
+        .into_iter()
+        .map(|(provider, clients)| ProviderCaseload { provider, clients })
+        .collect())
 }
 
 fn flag_rank(flag: Flag) -> u8 {
@@ -78,7 +150,7 @@ pub async fn attention(
     let flagged = episode::Entity::find()
         .filter(episode::Column::AccountId.eq(account_id))
         .filter(episode::Column::ClosedAt.is_null())
-        .filter(episode::Column::OutcomeFlag.is_in(["red", "amber"]));
+        .filter(episode::Column::OutcomeFlag.is_in([Flag::Red, Flag::Amber]));
     let total = flagged.clone().count(db).await?;
     // "red" sorts after "amber": descending puts red first.
     let shown: Vec<i32> = flagged
@@ -200,7 +272,7 @@ pub async fn account_figures(db: &impl ConnectionTrait, account_id: i32) -> Resu
     let included = || open().filter(episode::Column::Included.eq(true));
     let active_clients = user::Entity::find()
         .filter(user::Column::AccountId.eq(account_id))
-        .filter(user::Column::Role.eq("client"))
+        .filter(user::Column::Role.eq(Role::Client))
         .filter(user::Column::Active.eq(true))
         .count(db)
         .await?;
@@ -226,11 +298,11 @@ pub async fn account_figures(db: &impl ConnectionTrait, account_id: i32) -> Resu
         .await?;
     let (average_intake, average_change, effect_size) = averages.unwrap_or((None, None, None));
     let flagged = included()
-        .filter(episode::Column::OutcomeFlag.ne("grey"))
+        .filter(episode::Column::OutcomeFlag.ne(Flag::Grey))
         .count(db)
         .await?;
     let green = included()
-        .filter(episode::Column::OutcomeFlag.eq("green"))
+        .filter(episode::Column::OutcomeFlag.eq(Flag::Green))
         .count(db)
         .await?;
     let improved = included()

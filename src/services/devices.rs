@@ -1,11 +1,17 @@
 //! Registered devices as a person sees and manages them: listing and revoking.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
+};
 
 use entities::device;
 
+use crate::auth::guards::SignedIn;
+use crate::domain::DeviceId;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
+use crate::services::people::CheckedPerson;
+use crate::state::AppState;
 
 /// Revokes every live registration of a user (password or phone change, deactivation, revoke all).
 pub async fn revoke_all(
@@ -63,15 +69,12 @@ pub async fn list_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Ve
         .await?)
 }
 
-/// Revokes one of the user's own registrations; another's is "not found".
-pub async fn revoke_own(
-    db: &impl ConnectionTrait,
-    now: i64,
-    user_id: i32,
-    device_id: i32,
-    reason: &str,
-) -> Result<(), AppError> {
-    let found = device::Entity::find_by_id(device_id)
+/// Revokes one of the person's own registrations; another's is "not found".
+pub async fn revoke_own(state: &AppState, actor: &SignedIn, id: DeviceId) -> Result<(), AppError> {
+    let db = &state.db;
+    let user_id = actor.user.id;
+    let reason = "revoked by the user";
+    let found = device::Entity::find_by_id(id.get())
         .filter(device::Column::UserId.eq(user_id))
         .one(db)
         .await?
@@ -79,6 +82,7 @@ pub async fn revoke_own(
     if found.revoked_at.is_some() {
         return Ok(());
     }
+    let now = state.now();
     device::Entity::update_many()
         .col_expr(device::Column::RevokedAt, Expr::value(now))
         .col_expr(device::Column::RevokedReason, Expr::value(reason))
@@ -98,11 +102,36 @@ pub async fn revoke_own(
     .await
 }
 
+/// An owner or admin revokes every registration of someone they manage or see.
+pub async fn revoke_all_of(
+    state: &AppState,
+    actor: &SignedIn,
+    target: &impl CheckedPerson,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let target_id = target.person().id;
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    revoke_all(&txn, now, target_id, "revoked by an owner or admin").await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("devices.revoked_all", "success")
+            .account(actor.account.id)
+            .actor(actor.user.id)
+            .subject(format!("user {target_id}"))
+            .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Checks the registration presented at sign-in (browser cookie or app token). A live one gives
 /// the `device.used` event for the caller to record with the sign-in; a theft signal revokes the
 /// registration and is audited here. `None`: a second factor is needed.
 pub async fn check_at_sign_in(
-    state: &crate::state::AppState,
+    state: &AppState,
     user: &entities::user::Model,
     kind: &str,
     token: Option<&crate::auth::device::DeviceToken>,

@@ -1,33 +1,127 @@
-//! The owner's Options: two-factor switches, device lifetime and idle sign-out.
+//! The owner's Options: two-factor switches, device lifetime, idle sign-out, and the
+//! practice's measures and flag thresholds, saved together or not at all.
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    Set,
+    Set, TransactionTrait,
 };
 
 use std::collections::HashSet;
 
 use entities::{account, authenticator, user};
 
+use crate::auth::guards::SignedIn;
+use crate::domain::Role;
+use crate::domain::measures::MeasureId;
+use crate::domain::scoring::FlagSettings;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all;
+use crate::services::outcomes::{self, OutcomeSettings};
 use crate::services::two_factor::{self, Requirement};
+use crate::state::AppState;
 
-pub struct OptionsInput {
+/// Everything the Options page sets.
+pub struct Options {
     pub staff_two_factor: bool,
     pub staff_require_authenticator: bool,
     pub client_two_factor: bool,
     pub device_days: i32,
     pub idle_minutes: i32,
+    pub measures: Vec<MeasureId>,
+    pub reliable_change: f64,
+    pub alliance_cutoff: f64,
+    pub alliance_drop: f64,
 }
 
+/// The owner's account's options as saved.
+pub async fn current(db: &impl ConnectionTrait, owner: &SignedIn) -> Result<Options, AppError> {
+    let clinical = outcomes::settings(db, owner.account.id).await?;
+    let account = &owner.account;
+    Ok(Options {
+        staff_two_factor: account.staff_two_factor,
+        staff_require_authenticator: account.staff_require_authenticator,
+        client_two_factor: account.client_two_factor,
+        device_days: account.device_days,
+        idle_minutes: account.idle_minutes,
+        measures: clinical.measures,
+        reliable_change: clinical.flags.reliable_change,
+        alliance_cutoff: clinical.flags.alliance_cutoff,
+        alliance_drop: clinical.flags.alliance_drop,
+    })
+}
+
+/// Saves both halves of the page in one transaction, each change audited.
 pub async fn save(
+    state: &AppState,
+    owner: &SignedIn,
+    input: Options,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    save_switches(&txn, now, owner.user.id, &owner.account, &input, ip).await?;
+    let clinical = OutcomeSettings {
+        measures: input.measures,
+        flags: FlagSettings {
+            reliable_change: input.reliable_change,
+            alliance_cutoff: input.alliance_cutoff,
+            alliance_drop: input.alliance_drop,
+        },
+    };
+    save_clinical(&txn, now, owner, &clinical).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The measures and flag thresholds; stored flags are brought in line with new thresholds.
+async fn save_clinical(
+    db: &impl ConnectionTrait,
+    now: i64,
+    owner: &SignedIn,
+    clinical: &OutcomeSettings,
+) -> Result<(), AppError> {
+    let account_id = owner.account.id;
+    let before = outcomes::settings(db, account_id).await?;
+    outcomes::save_settings(db, account_id, clinical).await?;
+    if before != *clinical {
+        let list = |m: &[MeasureId]| m.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",");
+        let f = |x: &FlagSettings| {
+            format!(
+                "reliable_change {}, alliance_cutoff {}, alliance_drop {}",
+                x.reliable_change, x.alliance_cutoff, x.alliance_drop
+            )
+        };
+        audit::record(
+            db,
+            now,
+            Event::new("options.changed", "success")
+                .account(account_id)
+                .actor(owner.user.id)
+                .details(format!(
+                    "measures: {} -> {}; {} -> {}",
+                    list(&before.measures),
+                    list(&clinical.measures),
+                    f(&before.flags),
+                    f(&clinical.flags)
+                )),
+        )
+        .await?;
+    }
+    if before.flags != clinical.flags {
+        // Dashboards read stored flags: bring them in line with the new thresholds now.
+        outcomes::refresh_account_summaries(db, account_id, clinical, now).await?;
+    }
+    Ok(())
+}
+
+/// The two-factor switches, device lifetime and idle sign-out.
+async fn save_switches(
     db: &impl ConnectionTrait,
     now: i64,
     actor_id: i32,
     account: &account::Model,
-    input: OptionsInput,
+    input: &Options,
     ip: Option<String>,
 ) -> Result<(), AppError> {
     let mut changes = Vec::new();
@@ -73,7 +167,7 @@ pub async fn save(
         // counting, and every staff sign-in goes through the app (or its set-up) again.
         let staff = user::Entity::find()
             .filter(user::Column::AccountId.eq(account.id))
-            .filter(user::Column::Role.ne(crate::domain::Role::Client.as_str()))
+            .filter(user::Column::Role.ne(Role::Client))
             .all(db)
             .await?;
         for person in staff {
@@ -96,12 +190,20 @@ pub async fn save(
     Ok(())
 }
 
+/// Someone the Options page lists as needing a phone number.
+pub struct Unprotected {
+    pub id: i32,
+    pub full_name: String,
+    pub role: Role,
+}
+
 /// Active people whom the account wants protected who have neither a phone number nor an
 /// authenticator app, and whom no app requirement walks through setting one up.
 pub async fn missing_phones(
     db: &impl ConnectionTrait,
-    account: &account::Model,
-) -> Result<Vec<user::Model>, AppError> {
+    owner: &SignedIn,
+) -> Result<Vec<Unprotected>, AppError> {
+    let account = &owner.account;
     let people = user::Entity::find()
         .filter(user::Column::AccountId.eq(account.id))
         .filter(user::Column::Active.eq(true))
@@ -125,6 +227,11 @@ pub async fn missing_phones(
                 two_factor::requirement(account, &with_phone(person), false) != Requirement::NotRequired;
             let now = two_factor::requirement(account, person, with_app.contains(&person.id));
             wanted && matches!(now, Requirement::NotRequired | Requirement::RequiredWithoutPhone)
+        })
+        .map(|person| Unprotected {
+            id: person.id,
+            full_name: person.full_name,
+            role: person.role,
         })
         .collect())
 }

@@ -36,8 +36,29 @@ pub fn assignable_roles(actor: Role) -> Vec<Role> {
     }
 }
 
+/// A staff member as the staff list shows them.
+pub struct StaffListing {
+    pub id: i32,
+    pub full_name: String,
+    pub login: String,
+    pub role: Role,
+    /// In full only for people the actor manages; otherwise masked (SPEC §2).
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+}
+
+/// Whether the acting owner or admin manages this staff member: their own record, anyone
+/// for the owner, and roles below admin for an admin.
+fn manages(actor: &SignedIn, target: &user::Model) -> bool {
+    target.role.is_staff()
+        && (target.id == actor.user.id
+            || actor.role() == Role::Owner
+            || (actor.role() == Role::Admin && target.role < Role::Admin))
+}
+
 /// Every staff member of the actor's account, senior first.
-pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<user::Model>, AppError> {
+pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<StaffListing>, AppError> {
     let mut staff = user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
         .filter(user::Column::Role.ne(Role::Client))
@@ -45,7 +66,26 @@ pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<use
         .all(db)
         .await?;
     staff.sort_by_key(|u| std::cmp::Reverse(u.role));
-    Ok(staff)
+    Ok(staff
+        .into_iter()
+        .map(|u| {
+            // SECURITY: another manager's phone number is shown masked.
+            let phone = if manages(actor, &u) {
+                u.phone.clone()
+            } else {
+                u.phone.as_deref().map(crate::domain::phone::mask)
+            };
+            StaffListing {
+                id: u.id,
+                full_name: u.full_name,
+                login: u.login,
+                role: u.role,
+                phone,
+                email: u.email,
+                active: u.active,
+            }
+        })
+        .collect())
 }
 
 /// Supervisors of the account, for the supervisor choice.
@@ -94,12 +134,7 @@ pub async fn find_managed(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let target_role = target.role;
-    let allowed = target_role.is_staff()
-        && (target.id == actor.user.id
-            || actor.role() == Role::Owner
-            || (actor.role() == Role::Admin && target_role < Role::Admin));
-    if allowed {
+    if manages(actor, &target) {
         Ok(ManagedStaff(target))
     } else {
         Err(AppError::NotFound)
