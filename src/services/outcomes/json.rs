@@ -52,7 +52,7 @@ pub struct FlagsJson {
     pub alliance: Flag,
 }
 
-pub fn client_json(client: &user::Model, record: Option<&EpisodeRecord>) -> ClientJson {
+fn client_json(client: &user::Model, record: Option<&EpisodeRecord>) -> ClientJson {
     let round2 = |v: f64| (v * 100.0).round() / 100.0;
     ClientJson {
         id: client.id,
