@@ -121,3 +121,54 @@ impl<'r> FromRequest<'r> for ApiUser {
         }
     }
 }
+
+/// Builds a role guard on `ApiUser`, as the web's role guards build on `CurrentUser`: the token
+/// is checked first (401), then the role (403).
+macro_rules! api_role_guard {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub ApiUser);
+
+        impl std::ops::Deref for $name {
+            type Target = ApiUser;
+            fn deref(&self) -> &ApiUser {
+                &self.0
+            }
+        }
+
+        impl super::guards::Acting for $name {
+            fn acting_user(&self) -> &user::Model {
+                &self.0.user
+            }
+        }
+
+        #[rocket::async_trait]
+        impl<'r> FromRequest<'r> for $name {
+            type Error = ();
+
+            async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+                let caller = rocket::outcome::try_outcome!(request.guard::<ApiUser>().await);
+                let allowed: fn(Role) -> bool = $allowed;
+                // SECURITY: the role is checked here, so a handler taking this guard cannot be
+                // reached by any other role.
+                if allowed(caller.role()) {
+                    Outcome::Success(Self(caller))
+                } else {
+                    Outcome::Error((Status::Forbidden, ()))
+                }
+            }
+        }
+    };
+}
+
+api_role_guard!(
+    /// Owner, admin, supervisor or provider calling the API.
+    ApiStaff,
+    Role::is_staff
+);
+api_role_guard!(
+    /// A client calling the API.
+    ApiClient,
+    |role| role == Role::Client
+);

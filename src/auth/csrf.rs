@@ -2,8 +2,6 @@
 //! POST form must carry as `csrf_token`; `CsrfForm` and `CsrfChecked` refuse a form without it
 //! (403).
 
-use std::collections::HashMap;
-
 use rocket::data::ToByteUnit;
 use rocket::data::{self, Data, FromData};
 use rocket::form::name::NameView;
@@ -130,59 +128,6 @@ impl<'r> FromData<'r> for CsrfChecked {
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         match read_checked(request, data).await {
             Ok(_) => Outcome::Success(Self),
-            Err(status) => Outcome::Error((status, ())),
-        }
-    }
-}
-
-/// A submitted form whose CSRF token checked out, as raw strings. Being replaced by
-/// `CsrfForm<Contextual<T>>`; do not use in new code.
-#[derive(Debug, Clone, Default)]
-pub struct SecureForm {
-    pairs: Vec<(String, String)>,
-}
-
-impl SecureForm {
-    /// The field's first value, or "" when it was not sent.
-    pub fn get(&self, name: &str) -> &str {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-
-    /// Every value sent for a repeated field (checkbox groups).
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    pub fn checked(&self, name: &str) -> bool {
-        self.get(name) == "on"
-    }
-
-    /// What the person typed, to put back into a re-rendered form (never passwords or tokens).
-    pub fn echo(&self) -> HashMap<String, String> {
-        self.pairs
-            .iter()
-            .rev()
-            .filter(|(k, _)| !k.contains("password") && k.as_str() != "csrf_token" && k.as_str() != "code")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-}
-
-#[rocket::async_trait]
-impl<'r> FromData<'r> for SecureForm {
-    type Error = ();
-
-    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        match read_checked(request, data).await {
-            Ok(pairs) => Outcome::Success(Self { pairs }),
             Err(status) => Outcome::Error((status, ())),
         }
     }

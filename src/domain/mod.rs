@@ -7,6 +7,7 @@ pub mod password;
 pub mod phone;
 pub mod role;
 pub mod scoring;
+pub mod session_number;
 pub mod text;
 
 /// How far a session has got, and the factors a sign-in proved (stored by name).
@@ -15,6 +16,7 @@ pub use ids::{ClientId, DeviceId, StaffId};
 pub use password::{NewPassword, PasswordContext};
 pub use phone::{PhoneEntry, PhoneNumber};
 pub use role::{AgeGroup, Plan, Role};
+pub use session_number::SessionNumber;
 pub use text::{Email, LoginId, PersonName};
 
 /// A message for one form field, shown next to it when the form is re-rendered.

@@ -5,7 +5,7 @@ use rocket::form::{self, FromFormField, ValueField};
 use rocket::request::FromParam;
 
 use crate::domain::measures::MeasureId;
-use crate::domain::{ClientId, DeviceId, Email, FieldError, PhoneEntry, StaffId};
+use crate::domain::{ClientId, DeviceId, Email, FieldError, PhoneEntry, SessionNumber, StaffId};
 use crate::services::second_step::Method;
 
 fn refused<'v>(error: FieldError) -> form::Errors<'v> {
@@ -149,5 +149,26 @@ pub fn take<T>(
             out.add(FieldError::new(field, message));
             None
         }
+    }
+}
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for SessionNumber {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        SessionNumber::parse(field.value).map_err(refused)
+    }
+}
+
+/// A staff member chosen from a list (a client's provider): an id; whether the actor may
+/// choose that person is the service's question.
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for StaffId {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        field
+            .value
+            .trim()
+            .parse::<i32>()
+            .map(StaffId::new)
+            .map_err(|_| form::Error::validation("Choose someone from the list.").into())
     }
 }

@@ -3,20 +3,20 @@
 
 use std::collections::HashMap;
 
+use rocket::form::Contextual;
 use rocket::http::Status;
-use rocket::{Route, State, get, post, routes};
+use rocket::{FromForm, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::auth::{ClientUser, SecureForm};
+use crate::auth::{ClientUser, CsrfForm};
 use crate::domain::measures::MeasureId;
 use crate::error::AppError;
-use crate::routes::ratings::submission;
-use crate::services::outcomes::{self, Pending, Source};
+use crate::services::clients;
+use crate::services::outcomes::{self, Pending};
 use crate::state::AppState;
-use crate::views::Layout;
-use crate::views::Page;
 use crate::views::outcomes::{MeasureForm, OutcomeView, measure_form, outcome_view};
+use crate::views::{FormState, Layout, Page};
 
 #[derive(Serialize)]
 struct MyPage {
@@ -26,33 +26,20 @@ struct MyPage {
     done: bool,
 }
 
-async fn pending(
-    state: &AppState,
-    client: &ClientUser,
-) -> Result<(Vec<Pending>, Option<OutcomeView>), AppError> {
-    let user = &client.user;
-    let list = outcomes::pending_measures(&state.db, user).await?;
-    let graph = if user.client_sees_graph {
-        let settings = outcomes::settings(&state.db, user.account_id).await?;
-        let record = outcomes::client_record(&state.db, user, &settings).await?;
-        record
-            .as_ref()
-            .map(|r| outcome_view("My progress by session", outcomes::age_of(user), r))
-    } else {
-        None
-    };
-    Ok((list, graph))
-}
-
 #[get("/my?<done>")]
 async fn my(state: &State<AppState>, client: ClientUser, done: Option<bool>) -> Result<Template, AppError> {
-    let (pending, outcomes) = pending(state, &client).await?;
+    let me = clients::own_record(&client);
+    let progress = outcomes::own_progress(&state.db, &me).await?;
+    let graph = progress
+        .shared
+        .as_ref()
+        .map(|r| outcome_view("My progress by session", outcomes::age_of(&me), r));
     Ok(Template::render(
         "my",
         MyPage {
             layout: Layout::new(&client, "My measures"),
-            pending,
-            outcomes,
+            pending: progress.pending,
+            outcomes: graph,
             done: done == Some(true),
         },
     ))
@@ -65,25 +52,16 @@ struct MeasurePage {
     error: Option<String>,
 }
 
-fn allowed(
-    settings: &outcomes::OutcomeSettings,
-    client: &ClientUser,
-    measure: &str,
-) -> Result<MeasureId, AppError> {
-    let id = MeasureId::parse(measure).ok_or(AppError::NotFound)?;
-    let age = outcomes::age_of(&client.user);
-    if outcomes::measures_for(settings, age).contains(&id) {
-        Ok(id)
-    } else {
-        Err(AppError::NotFound)
-    }
+/// A measure named in the path; an unknown one is "not found".
+fn measure_in_path(measure: &str) -> Result<MeasureId, AppError> {
+    MeasureId::parse(measure).ok_or(AppError::NotFound)
 }
 
 #[get("/my/measures/<measure>")]
 async fn form(state: &State<AppState>, client: ClientUser, measure: &str) -> Result<Page, AppError> {
-    let settings = outcomes::settings(&state.db, client.user.account_id).await?;
-    let id = allowed(&settings, &client, measure)?;
-    if outcomes::check_due(&state.db, &client.user, id).await.is_err() {
+    let id = measure_in_path(measure)?;
+    let me = clients::own_record(&client);
+    if !outcomes::own_measure_due(&state.db, &me, id).await? {
         return Ok(Page::see_other("/my"));
     }
     let m = measure_form(id, &HashMap::new(), &HashMap::new());
@@ -97,60 +75,73 @@ async fn form(state: &State<AppState>, client: ClientUser, measure: &str) -> Res
     )))
 }
 
+/// The client's answers: items only (clients never enter totals or session numbers). Each item
+/// stays text for the measure's own rules.
+#[derive(FromForm)]
+struct AnswersForm<'r> {
+    #[field(default = "")]
+    item1: &'r str,
+    #[field(default = "")]
+    item2: &'r str,
+    #[field(default = "")]
+    item3: &'r str,
+    #[field(default = "")]
+    item4: &'r str,
+    #[field(default = "")]
+    item5: &'r str,
+    #[field(default = "")]
+    item6: &'r str,
+    #[field(default = "")]
+    item7: &'r str,
+    #[field(default = "")]
+    item8: &'r str,
+    #[field(default = "")]
+    item9: &'r str,
+}
+
+const ITEMS: &[&str] = &[
+    "item1", "item2", "item3", "item4", "item5", "item6", "item7", "item8", "item9",
+];
+
+impl<'r> AnswersForm<'r> {
+    fn items(&self) -> Vec<&'r str> {
+        vec![
+            self.item1, self.item2, self.item3, self.item4, self.item5, self.item6, self.item7, self.item8,
+            self.item9,
+        ]
+    }
+}
+
 #[post("/my/measures/<measure>", data = "<form>")]
 async fn submit(
     state: &State<AppState>,
     client: ClientUser,
     measure: &str,
-    form: SecureForm,
+    form: CsrfForm<Contextual<'_, AnswersForm<'_>>>,
 ) -> Result<Page, AppError> {
-    let settings = outcomes::settings(&state.db, client.user.account_id).await?;
-    let id = allowed(&settings, &client, measure)?;
-    let mut entry = submission(&form);
-    entry.measure = id.as_str();
-    // Clients complete every item themselves: no totals, no session numbers.
-    entry.total = "";
-    entry.session = "";
-    let due = outcomes::check_due(&state.db, &client.user, id).await;
-    let parsed = match due {
-        Ok(()) => outcomes::parse_submission(&settings, &client.user, &entry),
-        Err(AppError::Invalid(errors)) => Err(errors),
-        Err(other) => return Err(other),
-    };
-    let errors = match parsed {
-        Ok((id, _, items)) => match outcomes::record(
-            state,
-            client.user.id,
-            &client.user,
-            id,
-            None,
-            items,
-            Source::Client,
-        )
-        .await
-        {
+    let id = measure_in_path(measure)?;
+    let me = clients::own_record(&client);
+    let CsrfForm(form) = form;
+    let mut typed = FormState::from_context(&form.context, ITEMS, &[]);
+    // Every field has a default, so the answers are always there to check.
+    if let Some(answers) = form.value {
+        match outcomes::record_own(state, &me, id, answers.items()).await {
             Ok(_) => return Ok(Page::see_other("/my?done=true")),
-            Err(AppError::Invalid(errors)) => errors,
+            Err(AppError::Invalid(errors)) => errors.into_iter().for_each(|e| typed.add(e)),
             Err(other) => return Err(other),
-        },
-        Err(errors) => errors,
+        }
+    }
+    let error = match typed.errors.get("measure") {
+        Some(why) => format!("{why} Nothing was saved."),
+        None => "Some answers are missing or out of range. Nothing was saved; please check them.".into(),
     };
-    let error_map: HashMap<String, String> = errors
-        .iter()
-        .map(|e| (e.field.to_string(), e.message.clone()))
-        .collect();
-    let m = measure_form(id, &form.echo(), &error_map);
+    let m = measure_form(id, &typed.values, &typed.errors);
     let page = Template::render(
         "my_measure",
         MeasurePage {
             layout: Layout::new(&client, m.name),
             measure: m,
-            error: Some(match error_map.get("measure") {
-                Some(why) => format!("{why} Nothing was saved."),
-                None => {
-                    "Some answers are missing or out of range. Nothing was saved; please check them.".into()
-                }
-            }),
+            error: Some(error),
         },
     );
     Ok(Page::WithStatus((Status::UnprocessableEntity, page)))

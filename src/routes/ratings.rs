@@ -1,33 +1,117 @@
 //! Recording ratings from the clinician's screen (in session or from paper), and the client
 //! page's episode, safety-alert and sharing actions.
 
-use std::collections::HashMap;
-
+use rocket::form::{self, Contextual, FromFormField, ValueField};
 use rocket::http::Status;
-use rocket::{Route, State, post, routes};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+use rocket::{FromForm, Route, State, post, routes};
 
-use crate::auth::{SecureForm, StaffUser};
-use crate::domain::ClientId;
+use crate::auth::{CsrfChecked, CsrfForm, StaffUser};
+use crate::domain::measures::MeasureId;
+use crate::domain::{ClientId, SessionNumber};
 use crate::error::AppError;
-use crate::routes::clients::{RatingState, client_page};
-use crate::services::audit::{self, Event};
+use crate::routes::clients::{RatingState, client_page, values_of};
+use crate::routes::fields::Optional;
 use crate::services::clients;
-use crate::services::outcomes::{self, Source, Submission};
+use crate::services::outcomes::{self, CHOOSE_A_MEASURE, Entry, Source};
 use crate::state::AppState;
-use crate::views::Page;
+use crate::views::{FormState, Page};
 
-const ITEM_FIELDS: [&str; 9] = [
-    "item1", "item2", "item3", "item4", "item5", "item6", "item7", "item8", "item9",
+/// Where a rating was entered: the form's radio buttons send `session` or `paper`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EnteredFrom {
+    Session,
+    Paper,
+}
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for EnteredFrom {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        // Anything but `paper` counts as entered in session, as it always has: the choice only
+        // labels the rating, and a total alone marks it as from paper anyway.
+        Ok(if field.value == "paper" {
+            Self::Paper
+        } else {
+            Self::Session
+        })
+    }
+
+    fn default() -> Option<Self> {
+        Some(Self::Session)
+    }
+}
+
+/// A checkbox: ticked when the browser sends its value `on`; absent (or anything else) is not.
+struct Checkbox(bool);
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for Checkbox {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        Ok(Self(field.value == "on"))
+    }
+
+    fn default() -> Option<Self> {
+        Some(Self(false))
+    }
+}
+
+/// The rating form on the client page. Items and the total stay text: the measure's own rules
+/// read them. The session's error is kept rather than failing the form, so it is shown with
+/// the item errors once the measure is accepted, as before.
+#[derive(FromForm)]
+struct RatingForm<'r> {
+    measure: MeasureId,
+    session: form::Result<'r, Optional<SessionNumber>>,
+    #[field(default = "")]
+    item1: &'r str,
+    #[field(default = "")]
+    item2: &'r str,
+    #[field(default = "")]
+    item3: &'r str,
+    #[field(default = "")]
+    item4: &'r str,
+    #[field(default = "")]
+    item5: &'r str,
+    #[field(default = "")]
+    item6: &'r str,
+    #[field(default = "")]
+    item7: &'r str,
+    #[field(default = "")]
+    item8: &'r str,
+    #[field(default = "")]
+    item9: &'r str,
+    #[field(default = "")]
+    total: &'r str,
+    source: EnteredFrom,
+}
+
+/// What a re-rendered rating form shows again (every field but the token).
+const RATING_ECHO: &[&str] = &[
+    "measure", "session", "item1", "item2", "item3", "item4", "item5", "item6", "item7", "item8", "item9",
+    "total", "source",
 ];
 
-/// Reads `measure`, `session`, `item1`..`item9` and `total` from a form.
-pub fn submission(form: &SecureForm) -> Submission<'_> {
-    Submission {
-        measure: form.get("measure"),
-        session: form.get("session"),
-        items: ITEM_FIELDS.iter().map(|f| form.get(f)).collect(),
-        total: form.get("total"),
+impl<'r> RatingForm<'r> {
+    fn source(&self) -> Source {
+        if self.source == EnteredFrom::Paper || !self.total.trim().is_empty() {
+            Source::Paper
+        } else {
+            Source::Clinician
+        }
+    }
+
+    fn into_entry(self) -> Entry<'r> {
+        Entry {
+            measure: self.measure,
+            session: self
+                .session
+                .map(Optional::into_inner)
+                .map_err(|_| SessionNumber::refused()),
+            items: vec![
+                self.item1, self.item2, self.item3, self.item4, self.item5, self.item6, self.item7,
+                self.item8, self.item9,
+            ],
+            total: self.total,
+        }
     }
 }
 
@@ -36,38 +120,21 @@ async fn record(
     state: &State<AppState>,
     actor: StaffUser,
     id: ClientId,
-    form: SecureForm,
+    form: CsrfForm<Contextual<'_, RatingForm<'_>>>,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    let settings = outcomes::settings(&state.db, client.account_id).await?;
-    let source = if form.get("source") == "paper" || !form.get("total").trim().is_empty() {
-        Source::Paper
-    } else {
-        Source::Clinician
-    };
-    let parsed = outcomes::parse_submission(&settings, &client, &submission(&form));
-    let errors = match parsed {
-        Ok((measure, session, items)) => {
-            match outcomes::record(state, actor.user.id, &client, measure, session, items, source).await {
-                Ok(_) => return Ok(Page::see_other(format!("/clients/{id}#progress"))),
-                Err(AppError::Invalid(errors)) => errors,
-                Err(other) => return Err(other),
-            }
+    let CsrfForm(form) = form;
+    let mut typed = FormState::from_context(&form.context, RATING_ECHO, &[("measure", CHOOSE_A_MEASURE)]);
+    if let Some(input) = form.value {
+        let source = input.source();
+        match outcomes::record(state, &actor, &client, input.into_entry(), source).await {
+            Ok(_) => return Ok(Page::see_other(format!("/clients/{id}#progress"))),
+            Err(AppError::Invalid(errors)) => errors.into_iter().for_each(|e| typed.add(e)),
+            Err(other) => return Err(other),
         }
-        Err(errors) => errors,
-    };
-    let rating = RatingState {
-        measure: form.get("measure").to_string(),
-        session: form.get("session").to_string(),
-        total: form.get("total").to_string(),
-        source: form.get("source").to_string(),
-        errors: errors
-            .into_iter()
-            .map(|e| (e.field.to_string(), e.message))
-            .collect::<HashMap<_, _>>(),
-    };
-    let details = crate::routes::clients::values_of(&client);
-    let page = client_page(state, &actor, details, Some(&client), rating, form.echo()).await?;
+    }
+    let rating = RatingState::from_form(typed);
+    let page = client_page(state, &actor, values_of(&client), Some(&client), rating).await?;
     Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
 }
 
@@ -76,10 +143,10 @@ async fn close_episode(
     state: &State<AppState>,
     actor: StaffUser,
     id: ClientId,
-    _form: SecureForm,
+    _form: CsrfChecked,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    outcomes::close_episode(state, actor.user.id, &client).await?;
+    outcomes::close_episode(state, &actor, &client).await?;
     Ok(Page::see_other(format!("/clients/{id}#progress")))
 }
 
@@ -88,10 +155,10 @@ async fn new_episode(
     state: &State<AppState>,
     actor: StaffUser,
     id: ClientId,
-    _form: SecureForm,
+    _form: CsrfChecked,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    outcomes::start_new_episode(state, actor.user.id, &client).await?;
+    outcomes::start_new_episode(state, &actor, &client).await?;
     Ok(Page::see_other(format!("/clients/{id}#progress")))
 }
 
@@ -100,11 +167,16 @@ async fn acknowledge(
     state: &State<AppState>,
     actor: StaffUser,
     id: ClientId,
-    _form: SecureForm,
+    _form: CsrfChecked,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    outcomes::acknowledge_alerts(state, actor.user.id, &client).await?;
+    outcomes::acknowledge_alerts(state, &actor, &client).await?;
     Ok(Page::see_other(format!("/clients/{id}")))
+}
+
+#[derive(FromForm)]
+struct SharingForm {
+    client_sees_graph: Checkbox,
 }
 
 /// Whether the client sees their own graph on `/my`.
@@ -113,27 +185,13 @@ async fn sharing(
     state: &State<AppState>,
     actor: StaffUser,
     id: ClientId,
-    form: SecureForm,
+    form: CsrfForm<SharingForm>,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    let share = form.checked("client_sees_graph");
-    let mut row = client.model().clone().into_active_model();
-    row.client_sees_graph = Set(share);
-    row.update(&state.db).await?;
-    audit::record(
-        &state.db,
-        state.now(),
-        Event::new("client.graph_sharing", "success")
-            .account(client.account_id)
-            .actor(actor.user.id)
-            .subject(format!("client {}", client.id))
-            .details(if share {
-                "client may see their graph"
-            } else {
-                "graph hidden from client"
-            }),
-    )
-    .await?;
+    let CsrfForm(SharingForm {
+        client_sees_graph: Checkbox(share),
+    }) = form;
+    clients::set_graph_sharing(state, &actor, client, share).await?;
     Ok(Page::see_other(format!("/clients/{id}")))
 }
 

@@ -13,7 +13,7 @@ use crate::domain::{
 use crate::error::AppError;
 use crate::routes::fields::{Optional, Trimmed, take};
 use crate::services::staff::{self, ManagedStaff, StaffInput, StaffListing};
-use crate::services::{authenticator, devices, login_taken};
+use crate::services::{devices, login_taken, second_step};
 use crate::state::AppState;
 use crate::views::{DeviceRow, FormState, Layout, Page, device_rows};
 
@@ -144,7 +144,7 @@ async fn form_page(
         Some(t) => (
             format!("Staff: {}", t.full_name),
             devices::list_for_user(&state.db, t.id).await?,
-            authenticator::summary(&state.db, t.id).await?,
+            second_step::summary(&state.db, t.id).await?,
         ),
         None => ("New staff member".to_string(), Vec::new(), String::new()),
     };

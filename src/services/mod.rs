@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod authenticator;
 pub mod clients;
 pub mod dashboards;
 pub mod devices;
@@ -16,7 +15,6 @@ pub mod second_factors;
 pub mod second_step;
 pub mod sign_in;
 pub mod staff;
-pub mod two_factor;
 pub mod users;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all;
 use crate::services::outcomes::{self, OutcomeSettings};
-use crate::services::two_factor::{self, Requirement};
+use crate::services::second_step::{self, Requirement};
 use crate::state::AppState;
 
 /// Everything the Options page sets.
@@ -224,8 +224,8 @@ pub async fn missing_phones(
         .filter(|person| {
             // Would the switches ask this person for a second step if they had a phone?
             let wanted =
-                two_factor::requirement(account, &with_phone(person), false) != Requirement::NotRequired;
-            let now = two_factor::requirement(account, person, with_app.contains(&person.id));
+                second_step::requirement(account, &with_phone(person), false) != Requirement::NotRequired;
+            let now = second_step::requirement(account, person, with_app.contains(&person.id));
             wanted && matches!(now, Requirement::NotRequired | Requirement::RequiredWithoutPhone)
         })
         .map(|person| Unprotected {

@@ -9,7 +9,7 @@ use crate::auth::session;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::people::CheckedPerson;
-use crate::services::{authenticator, devices};
+use crate::services::{devices, notify, second_step};
 use crate::state::AppState;
 
 /// Resets the person's second factors in one transaction, then e-mails them (when they have an
@@ -29,7 +29,7 @@ pub async fn reset(
     }
     let now = state.now();
     let txn = state.db.begin().await?;
-    let apps = authenticator::remove_all(&txn, target.id).await?;
+    let apps = second_step::remove_all(&txn, target.id).await?;
     devices::revoke_all(&txn, now, target.id, "second factors reset by an owner or admin").await?;
     session::delete_all_for_user(&txn, target.id, None).await?;
     audit::record(
@@ -52,10 +52,14 @@ pub async fn reset(
             "{} reset the sign-in security of your Outcomes user \"{}\": your authenticator app and recovery codes no longer work, and every browser must pass the second step again.\n\nAt your next sign-in you will set them up again. If you did not ask for this, tell your account owner.\n",
             actor.user.full_name, target.login
         );
-        state
-            .mailer
-            .send(email, "Outcomes: your sign-in security was reset", &body)
-            .await;
+        notify::email(
+            state,
+            target.account_id,
+            email,
+            "Outcomes: your sign-in security was reset",
+            &body,
+        )
+        .await?;
     }
     Ok(())
 }

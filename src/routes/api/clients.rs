@@ -2,112 +2,62 @@
 
 use rocket::data::{Data, Limits};
 use rocket::http::Status;
-use rocket::serde::json::{Json, Value, json};
+use rocket::serde::json::Json;
 use rocket::{Route, State, get, post, routes};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use entities::user;
-
-use crate::auth::api::ApiUser;
-use crate::auth::guards::Acting;
-use crate::domain::ClientId;
+use crate::auth::api::ApiStaff;
+use crate::domain::measures::MeasureId;
+use crate::domain::{ClientId, FieldError, SessionNumber};
 use crate::error::AppError;
-use crate::services::audit::{self, Event};
-use crate::services::outcomes::{self, Source, Submission};
-use crate::services::{clients, dashboards};
+use crate::services::clients;
+use crate::services::dashboards::{self, CaseloadRow};
+use crate::services::outcomes::{self, CHOOSE_A_MEASURE, ClientJson, Entry, RecordedJson, Source};
 use crate::state::AppState;
 
 use super::{ApiResult, body};
 
-fn staff_only(caller: &ApiUser) -> ApiResult<()> {
-    if caller.role().is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden.into())
-    }
+/// `GET /clients`: the caller's caseload.
+#[derive(Serialize)]
+struct Caseload {
+    clients: Vec<CaseloadRow>,
 }
 
 #[get("/clients")]
-async fn caseload(state: &State<AppState>, caller: ApiUser) -> ApiResult<Json<Value>> {
-    staff_only(&caller)?;
-    let rows = dashboards::caseload(&state.db, &caller).await?;
-    Ok(Json(json!({"clients": rows})))
+async fn caseload(state: &State<AppState>, caller: ApiStaff) -> ApiResult<Json<Caseload>> {
+    let clients = dashboards::caseload(&state.db, &caller).await?;
+    Ok(Json(Caseload { clients }))
 }
 
 #[get("/clients/<id>")]
-async fn client(
-    state: &State<AppState>,
-    caller: ApiUser,
-    id: ClientId,
-) -> ApiResult<Json<outcomes::ClientJson>> {
-    staff_only(&caller)?;
+async fn client(state: &State<AppState>, caller: ApiStaff, id: ClientId) -> ApiResult<Json<ClientJson>> {
     let client = clients::find(&state.db, &caller, id).await?;
-    let settings = outcomes::settings(&state.db, client.account_id).await?;
-    let record = outcomes::client_record(&state.db, &client, &settings).await?;
-    audit::record(
-        &state.db,
-        state.now(),
-        Event::new("client.viewed", "success")
-            .account(client.account_id)
-            .actor(caller.user.id)
-            .subject(format!("client {}", client.id))
-            .details("mobile app"),
-    )
-    .await?;
-    Ok(Json(outcomes::client_json(&client, record.as_ref())))
+    let json = outcomes::viewed_client_json(&state.db, state.now(), &caller, &client).await?;
+    Ok(Json(json))
 }
 
 #[derive(Deserialize)]
-pub(super) struct RatingBody {
-    pub(super) measure: String,
-    pub(super) session: Option<i32>,
-    pub(super) items: Option<Vec<f64>>,
-    pub(super) total: Option<f64>,
+struct RatingBody {
+    measure: String,
+    session: Option<i32>,
+    items: Option<Vec<f64>>,
+    total: Option<f64>,
 }
 
-/// Turns a JSON rating into the same submission the forms make, so the same rules apply.
-pub(super) async fn record_rating(
-    state: &AppState,
-    actor: &user::Model,
-    client: &user::Model,
-    input: RatingBody,
-    source: Source,
-) -> ApiResult<(Status, Json<Value>)> {
-    let settings = outcomes::settings(&state.db, client.account_id).await?;
-    let items: Vec<String> = input
-        .items
-        .unwrap_or_default()
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
-    let session = input.session.map(|s| s.to_string()).unwrap_or_default();
-    let total = input.total.map(|t| t.to_string()).unwrap_or_default();
-    let submission = Submission {
-        measure: &input.measure,
-        session: &session,
-        items: items.iter().map(String::as_str).collect(),
-        total: &total,
-    };
-    let (id, session, values) =
-        outcomes::parse_submission(&settings, client, &submission).map_err(AppError::Invalid)?;
-    let stored = outcomes::record(state, actor.id, client, id, session, values, source).await?;
-    Ok((
-        Status::Created,
-        Json(
-            json!({"measure": stored.measure, "session": stored.session, "total": stored.total, "items": serde_json::from_str::<Value>(&stored.items).unwrap_or(Value::Null)}),
-        ),
-    ))
+/// Scores as the text a form would carry, so the app's ratings meet the measure's rules
+/// (range, decimals) exactly as typed ones do.
+pub(super) fn as_text(scores: &[f64]) -> Vec<String> {
+    scores.iter().map(f64::to_string).collect()
 }
 
 #[post("/clients/<id>/ratings", data = "<data>")]
 async fn add_rating(
     state: &State<AppState>,
     limits: &Limits,
-    caller: ApiUser,
+    caller: ApiStaff,
     id: ClientId,
     data: Data<'_>,
-) -> ApiResult<(Status, Json<Value>)> {
-    staff_only(&caller)?;
+) -> ApiResult<(Status, Json<RecordedJson>)> {
     let client = clients::find(&state.db, &caller, id).await?;
     let input: RatingBody = body(limits, data).await?;
     let source = if input.total.is_some() {
@@ -115,7 +65,18 @@ async fn add_rating(
     } else {
         Source::Clinician
     };
-    record_rating(state, caller.acting_user(), &client, input, source).await
+    let measure = MeasureId::parse(&input.measure)
+        .ok_or_else(|| AppError::Invalid(vec![FieldError::new("measure", CHOOSE_A_MEASURE)]))?;
+    let items = as_text(&input.items.unwrap_or_default());
+    let total = input.total.map(|t| t.to_string()).unwrap_or_default();
+    let entry = Entry {
+        measure,
+        session: input.session.map(SessionNumber::new).transpose(),
+        items: items.iter().map(String::as_str).collect(),
+        total: &total,
+    };
+    let stored = outcomes::record(state, &caller, &client, entry, source).await?;
+    Ok((Status::Created, Json(RecordedJson::of(&stored))))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -2,33 +2,31 @@
 
 use rocket::data::{Data, Limits};
 use rocket::http::Status;
-use rocket::serde::json::{Json, Value, json};
+use rocket::serde::json::Json;
 use rocket::{Route, State, get, post, routes};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::auth::api::ApiUser;
-use crate::domain::Role;
+use crate::auth::api::ApiClient;
 use crate::domain::measures::MeasureId;
 use crate::error::AppError;
-use crate::services::outcomes::{self, Source};
+use crate::services::clients;
+use crate::services::outcomes::{self, Pending, RecordedJson};
 use crate::state::AppState;
 
-use super::clients::{RatingBody, record_rating};
+use super::clients::as_text;
 use super::{ApiResult, body};
 
-fn client_only(caller: &ApiUser) -> ApiResult<()> {
-    if caller.role() == Role::Client {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden.into())
-    }
+/// `GET /my/measures`: what the client should complete now.
+#[derive(Serialize)]
+struct PendingList {
+    pending: Vec<Pending>,
 }
 
 #[get("/my/measures")]
-async fn my_measures(state: &State<AppState>, caller: ApiUser) -> ApiResult<Json<Value>> {
-    client_only(&caller)?;
-    let pending = outcomes::pending_measures(&state.db, &caller.user).await?;
-    Ok(Json(json!({"pending": pending})))
+async fn my_measures(state: &State<AppState>, caller: ApiClient) -> ApiResult<Json<PendingList>> {
+    let me = clients::own_record(&caller);
+    let pending = outcomes::pending_measures(&state.db, &me).await?;
+    Ok(Json(PendingList { pending }))
 }
 
 #[derive(Deserialize)]
@@ -40,26 +38,16 @@ struct MyRatingBody {
 async fn my_submit(
     state: &State<AppState>,
     limits: &Limits,
-    caller: ApiUser,
+    caller: ApiClient,
     measure: &str,
     data: Data<'_>,
-) -> ApiResult<(Status, Json<Value>)> {
-    client_only(&caller)?;
+) -> ApiResult<(Status, Json<RecordedJson>)> {
     let input: MyRatingBody = body(limits, data).await?;
     let id = MeasureId::parse(measure).ok_or(AppError::NotFound)?;
-    let settings = outcomes::settings(&state.db, caller.user.account_id).await?;
-    if !outcomes::measures_for(&settings, outcomes::age_of(&caller.user)).contains(&id) {
-        return Err(AppError::NotFound.into());
-    }
-    outcomes::check_due(&state.db, &caller.user, id).await?;
-    let rating = RatingBody {
-        measure: measure.to_string(),
-        session: None,
-        items: Some(input.items),
-        total: None,
-    };
-    let me = caller.user.clone();
-    record_rating(state, &me, &me, rating, Source::Client).await
+    let me = clients::own_record(&caller);
+    let items = as_text(&input.items);
+    let stored = outcomes::record_own(state, &me, id, items.iter().map(String::as_str).collect()).await?;
+    Ok((Status::Created, Json(RecordedJson::of(&stored))))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -7,14 +7,16 @@
 //! person it proved and calling `after_first_factor`; adding a second-step method means a module
 //! in `services::second_step` and a `Method` variant.
 
+mod finish;
 pub mod password;
 
-use entities::values::{Factor, Factors, SessionState};
+pub use finish::{Finished, Started, finish, register_device, start, start_partial};
+
+use entities::values::{Factor, Factors};
 use entities::{account, challenge, user};
 
 use crate::auth::RequestMeta;
-use crate::auth::device::{self, Agent, DeviceToken, KIND_APP, KIND_BROWSER, NewRegistration};
-use crate::auth::session::{self, NewSession};
+use crate::auth::device::{DeviceToken, KIND_APP, KIND_BROWSER};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices;
@@ -31,7 +33,7 @@ pub enum Channel {
 }
 
 impl Channel {
-    fn device_kind(self) -> &'static str {
+    pub(super) fn device_kind(self) -> &'static str {
         match self {
             Self::Web => KIND_BROWSER,
             Self::App => KIND_APP,
@@ -267,158 +269,4 @@ pub async fn complete_second_step(
             Verification::Locked { until } => Completion::Locked { until },
         },
     )
-}
-
-/// Registers this browser (or the app) for the person after a second factor passed, audited;
-/// the token goes into the cookie (or back to the app).
-pub async fn register_device(
-    state: &AppState,
-    user: &user::Model,
-    account: &account::Model,
-    channel: Channel,
-    meta: &RequestMeta,
-) -> Result<DeviceToken, AppError> {
-    let now = state.now();
-    let agent = Agent::parse(meta.user_agent.as_deref());
-    let label = match channel {
-        Channel::Web => agent.label(),
-        Channel::App => "Outcomes mobile app".into(),
-    };
-    let (token, registration) = device::register(
-        &state.db,
-        now,
-        NewRegistration {
-            user_id: user.id,
-            account_id: user.account_id,
-            kind: channel.device_kind(),
-            agent: &agent,
-            label,
-            ip: meta.ip.clone(),
-            days: account.device_days,
-        },
-    )
-    .await?;
-    audit::record(
-        &state.db,
-        now,
-        Event::new("device.registered", "success")
-            .account(user.account_id)
-            .actor(user.id)
-            .subject(format!("user {}", user.id))
-            .ip(meta.ip.clone())
-            .details(format!("device {} ({})", registration.id, registration.label)),
-    )
-    .await?;
-    Ok(token)
-}
-
-/// A signed-in person's credential: the session cookie's token (web) or a bearer token (app).
-pub struct Started {
-    pub token: String,
-    pub expires_in: i64,
-}
-
-/// Starts a full session (web) or issues an access token (app) after every required factor
-/// passed, and audits `login.succeeded` with the factors (and `also`, the registered device's
-/// use, in the same statement).
-pub async fn start(
-    state: &AppState,
-    user: &user::Model,
-    factors: Factors,
-    channel: Channel,
-    meta: &RequestMeta,
-    also: Option<Event<'static>>,
-) -> Result<Started, AppError> {
-    let now = state.now();
-    let details = match channel {
-        Channel::Web => format!("factors {factors}"),
-        Channel::App => format!("factors {factors} (mobile app)"),
-    };
-    let started = match channel {
-        Channel::Web => {
-            let (token, _) = session::create(
-                &state.db,
-                now,
-                NewSession {
-                    user_id: user.id,
-                    account_id: user.account_id,
-                    state: SessionState::Full,
-                    factors,
-                    challenge_id: None,
-                    ip: meta.ip.clone(),
-                    user_agent: meta.user_agent.clone(),
-                },
-            )
-            .await?;
-            Started {
-                token,
-                expires_in: session::ABSOLUTE_SECONDS,
-            }
-        }
-        Channel::App => {
-            let (token, expires_in) = crate::auth::api::issue(&state.db, now, user, &factors).await?;
-            Started { token, expires_in }
-        }
-    };
-    let succeeded = Event::new("login.succeeded", "success")
-        .account(user.account_id)
-        .actor(user.id)
-        .subject(format!("user {}", user.id))
-        .ip(meta.ip.clone())
-        .details(details);
-    audit::record_all(&state.db, now, also.into_iter().chain([succeeded]).collect()).await?;
-    Ok(started)
-}
-
-/// A finished sign-in: the new device registration (when one was made) and the credential.
-pub struct Finished {
-    pub device: Option<DeviceToken>,
-    pub started: Started,
-}
-
-/// Finishes a sign-in whose second step just passed: registers the browser or the app (unless
-/// a registered device was already one of the factors) and starts the session.
-pub async fn finish(
-    state: &AppState,
-    user: &user::Model,
-    account: &account::Model,
-    factors: Factors,
-    channel: Channel,
-    meta: &RequestMeta,
-) -> Result<Finished, AppError> {
-    let device = if factors.contains(Factor::Device) {
-        None
-    } else {
-        Some(register_device(state, user, account, channel, meta).await?)
-    };
-    let started = start(state, user, factors, channel, meta, None).await?;
-    Ok(Finished { device, started })
-}
-
-/// A web session short of a full one: `Pending` (waiting on `challenge_id`, opens only
-/// `/login/verify*`) or `Setup` (the app must be set up; the factors so far are kept for the
-/// audit line at the end). Returns the cookie's token.
-pub async fn start_partial(
-    state: &AppState,
-    user: &user::Model,
-    session_state: SessionState,
-    factors: Factors,
-    challenge_id: Option<i32>,
-    meta: &RequestMeta,
-) -> Result<String, AppError> {
-    let (token, _) = session::create(
-        &state.db,
-        state.now(),
-        NewSession {
-            user_id: user.id,
-            account_id: user.account_id,
-            state: session_state,
-            factors,
-            challenge_id,
-            ip: meta.ip.clone(),
-            user_agent: meta.user_agent.clone(),
-        },
-    )
-    .await?;
-    Ok(token)
 }

@@ -1,5 +1,8 @@
 //! Clients: created by staff with generated credentials, visible only within the caseload
 //! (provider: own; supervisor: their providers'; owner and admin: the whole account).
+//! `page` gathers what the client page shows.
+
+pub mod page;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -8,9 +11,12 @@ use sea_orm::{
 
 use entities::user;
 
+use crate::auth::api::ApiClient;
 use crate::auth::guards::{Acting, ClientUser, SignedIn};
 use crate::auth::{password, session};
-use crate::domain::{AgeGroup, ClientId, Email, NewPassword, PersonName, PhoneNumber, Role};
+use crate::domain::{
+    AgeGroup, ClientId, Email, FieldError, NewPassword, PersonName, PhoneNumber, Role, StaffId,
+};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all;
@@ -108,9 +114,36 @@ pub async fn find(
         .ok_or(AppError::NotFound)
 }
 
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A guard that has established the caller is a client: the web's `ClientUser` or the API's
+/// `ApiClient`.
+// SECURITY: sealed, so only these guards can vouch for "this is the client themselves".
+pub trait SignedInClient: sealed::Sealed {
+    fn client_user(&self) -> &user::Model;
+}
+
+impl sealed::Sealed for ClientUser {}
+
+impl SignedInClient for ClientUser {
+    fn client_user(&self) -> &user::Model {
+        &self.user
+    }
+}
+
+impl sealed::Sealed for ApiClient {}
+
+impl SignedInClient for ApiClient {
+    fn client_user(&self) -> &user::Model {
+        &self.user
+    }
+}
+
 /// A signed-in client's own record.
-pub fn own_record(client: &ClientUser) -> VisibleClient {
-    VisibleClient(client.user.clone())
+pub fn own_record(client: &impl SignedInClient) -> VisibleClient {
+    VisibleClient(client.client_user().clone())
 }
 
 /// The staff this actor may give a client to.
@@ -132,6 +165,26 @@ pub async fn assignable_providers(
         _ => query.filter(user::Column::Id.eq(actor.user.id)),
     };
     Ok(query.order_by_asc(user::Column::FullName).all(db).await?)
+}
+
+pub const CHOOSE_A_PROVIDER: &str = "Choose a provider from the list.";
+
+/// The provider a client form names: one of `assignable_providers`. Left blank, a provider
+/// keeps the client they are creating or editing. The outer `Err` is the database's; the inner
+/// one is the message for the field.
+pub async fn check_provider(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+    chosen: Option<StaffId>,
+) -> Result<Result<i32, FieldError>, AppError> {
+    let allowed = assignable_providers(db, actor).await?;
+    Ok(match chosen {
+        None if actor.role() == Role::Provider => Ok(actor.user.id),
+        chosen => chosen
+            .map(StaffId::get)
+            .filter(|id| allowed.iter().any(|p| p.id == *id))
+            .ok_or_else(|| FieldError::new("provider_id", CHOOSE_A_PROVIDER)),
+    })
 }
 
 async fn unique_login(db: &impl ConnectionTrait) -> Result<String, AppError> {
@@ -286,4 +339,56 @@ pub async fn set_active(
     ip: Option<String>,
 ) -> Result<(), AppError> {
     super::staff::set_person_active(state, actor, client.into_model(), active, ip).await
+}
+
+/// Whether the client sees their own graph on `/my`.
+pub async fn set_graph_sharing(
+    state: &AppState,
+    actor: &impl Acting,
+    client: VisibleClient,
+    share: bool,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let account_id = client.account_id;
+    let client_id = client.id;
+    let mut row = client.into_model().into_active_model();
+    row.client_sees_graph = Set(share);
+    row.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("client.graph_sharing", "success")
+            .account(account_id)
+            .actor(actor.acting_user().id)
+            .subject(format!("client {client_id}"))
+            .details(if share {
+                "client may see their graph"
+            } else {
+                "graph hidden from client"
+            }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Audits that staff opened a client's record (the page, or the app with `details`).
+pub async fn record_view(
+    db: &impl ConnectionTrait,
+    now: i64,
+    actor: &impl Acting,
+    client: &VisibleClient,
+    ip: Option<String>,
+    details: Option<&str>,
+) -> Result<(), AppError> {
+    let mut event = Event::new("client.viewed", "success")
+        .account(client.account_id)
+        .actor(actor.acting_user().id)
+        .subject(format!("client {}", client.id))
+        .ip(ip);
+    if let Some(details) = details {
+        event = event.details(details);
+    }
+    audit::record(db, now, event).await
 }

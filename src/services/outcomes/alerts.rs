@@ -1,0 +1,132 @@
+//! Safety alerts: raised by a PHQ-9 item 9 answer of 1 or more, shown until staff acknowledge
+//! them; the provider and their supervisor are e-mailed once the rating is stored.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+
+use entities::{rating, safety_alert, user};
+
+use super::begin_write;
+use crate::auth::guards::Acting;
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::services::clients::VisibleClient;
+use crate::state::AppState;
+
+/// Who is to be told of a new alert, sent once the transaction that raised it has committed.
+#[must_use = "the alert's e-mails must be sent after the commit"]
+pub(super) struct AlertMail {
+    account_id: i32,
+    client_id: i32,
+    recipients: Vec<String>,
+}
+
+/// Stores the alert and its audit row inside the caller's transaction; returns whom to tell.
+pub(super) async fn raise(
+    db: &impl ConnectionTrait,
+    now: i64,
+    client: &user::Model,
+    stored: &rating::Model,
+) -> Result<AlertMail, AppError> {
+    safety_alert::ActiveModel {
+        account_id: Set(client.account_id),
+        client_id: Set(client.id),
+        rating_id: Set(stored.id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        now,
+        Event::new("safety.alert", "success")
+            .account(client.account_id)
+            .subject(format!("client {}", client.id))
+            .details("PHQ-9 item 9 answered 1 or more"),
+    )
+    .await?;
+    // The provider and their supervisor are told at once; no clinical detail goes in the mail.
+    let provider = match client.provider_id {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let supervisor = match provider.as_ref().and_then(|p| p.supervisor_id) {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    Ok(AlertMail {
+        account_id: client.account_id,
+        client_id: client.id,
+        recipients: [provider, supervisor]
+            .into_iter()
+            .flatten()
+            .filter_map(|person| person.email)
+            .collect(),
+    })
+}
+
+/// Sends the alert's e-mails. A mail that cannot go is audited: the alert is already stored
+/// and shown on the dashboard.
+pub(super) async fn send(state: &AppState, mail: AlertMail) -> Result<(), AppError> {
+    let link = format!(
+        "{}/clients/{}",
+        state.settings.public_url.as_str().trim_end_matches('/'),
+        mail.client_id
+    );
+    let body = format!(
+        "A client in your caseload answered a safety question in a way that needs your attention today.\n\nOpen the client's page in Outcomes: {link}\n"
+    );
+    for email in &mail.recipients {
+        crate::services::notify::email(
+            state,
+            mail.account_id,
+            email,
+            "Outcomes: safety alert for a client",
+            &body,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks a client's open safety alerts as seen.
+pub async fn acknowledge_alerts(
+    state: &AppState,
+    actor: &impl Acting,
+    client: &VisibleClient,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let actor_id = actor.acting_user().id;
+    let txn = begin_write(&state.db).await?;
+    safety_alert::Entity::update_many()
+        .col_expr(safety_alert::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(safety_alert::Column::AcknowledgedBy, Expr::value(actor_id))
+        .filter(safety_alert::Column::ClientId.eq(client.id))
+        .filter(safety_alert::Column::AcknowledgedAt.is_null())
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("safety.acknowledged", "success")
+            .account(client.account_id)
+            .actor(actor_id)
+            .subject(format!("client {}", client.id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Whether the client has a safety alert nobody has acknowledged yet.
+pub async fn has_open_alert(db: &impl ConnectionTrait, client: &VisibleClient) -> Result<bool, AppError> {
+    let open = safety_alert::Entity::find()
+        .filter(safety_alert::Column::ClientId.eq(client.id))
+        .filter(safety_alert::Column::AcknowledgedAt.is_null())
+        .count(db)
+        .await?;
+    Ok(open > 0)
+}

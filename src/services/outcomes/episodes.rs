@@ -1,0 +1,142 @@
+//! Episodes of care: a client's ratings are grouped into numbered episodes; the open one takes
+//! new ratings, and closing it makes the next rating open another.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+use entities::{episode, user};
+
+use crate::auth::guards::Acting;
+use crate::domain::scoring::Flag;
+use crate::error::AppError;
+use crate::services::audit::{self, Event};
+use crate::services::clients::VisibleClient;
+use crate::state::AppState;
+
+/// The client's open episode, if any.
+pub(super) async fn open_episode(
+    db: &impl ConnectionTrait,
+    client_id: i32,
+) -> Result<Option<episode::Model>, AppError> {
+    Ok(episode::Entity::find()
+        .filter(episode::Column::ClientId.eq(client_id))
+        .filter(episode::Column::ClosedAt.is_null())
+        .order_by_desc(episode::Column::Number)
+        .one(db)
+        .await?)
+}
+
+/// The client's newest episode, open or closed.
+pub(super) async fn newest_episode(
+    db: &impl ConnectionTrait,
+    client_id: i32,
+) -> Result<Option<episode::Model>, AppError> {
+    Ok(episode::Entity::find()
+        .filter(episode::Column::ClientId.eq(client_id))
+        .order_by_desc(episode::Column::Number)
+        .one(db)
+        .await?)
+}
+
+/// The open episode, opening the next one when there is none; inside the caller's transaction.
+pub(super) async fn current_episode(
+    txn: &DatabaseTransaction,
+    now: i64,
+    client: &user::Model,
+) -> Result<episode::Model, AppError> {
+    // Read the newest episode once: if it is open, use it; if not, the next number is taken by
+    // a unique index, so two requests racing here cannot open two episodes.
+    let newest = newest_episode(txn, client.id).await?;
+    if let Some(open) = newest.as_ref().filter(|e| e.closed_at.is_none()) {
+        return Ok(open.clone());
+    }
+    let last = newest.map_or(0, |e| e.number);
+    // A savepoint: on PostgreSQL a refused insert would otherwise abort the whole transaction.
+    let attempt = txn.begin().await?;
+    let created = episode::ActiveModel {
+        account_id: Set(client.account_id),
+        client_id: Set(client.id),
+        number: Set(last + 1),
+        opened_at: Set(now),
+        outcome_flag: Set(Flag::Grey),
+        alliance_flag: Set(Flag::Grey),
+        ..Default::default()
+    }
+    .insert(&attempt)
+    .await;
+    match created {
+        Ok(episode) => {
+            attempt.commit().await?;
+            Ok(episode)
+        }
+        // Another request opened it at the same moment: use theirs.
+        Err(error) if matches!(AppError::from(error.clone()), AppError::Conflict) => {
+            attempt.rollback().await?;
+            open_episode(txn, client.id).await?.ok_or(AppError::Conflict)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Closes the open episode (if any) and audits it, inside the caller's transaction.
+async fn close_open(
+    txn: &DatabaseTransaction,
+    now: i64,
+    actor_id: i32,
+    client: &user::Model,
+) -> Result<(), AppError> {
+    episode::Entity::update_many()
+        .col_expr(episode::Column::ClosedAt, Expr::value(now))
+        .filter(episode::Column::ClientId.eq(client.id))
+        .filter(episode::Column::ClosedAt.is_null())
+        .exec(txn)
+        .await?;
+    audit::record(
+        txn,
+        now,
+        Event::new("episode.closed", "success")
+            .account(client.account_id)
+            .actor(actor_id)
+            .subject(format!("client {}", client.id)),
+    )
+    .await
+}
+
+/// Closes the open episode; the next rating opens a new one.
+pub async fn close_episode(
+    state: &AppState,
+    actor: &impl Acting,
+    client: &VisibleClient,
+) -> Result<(), AppError> {
+    let txn = super::begin_write(&state.db).await?;
+    close_open(&txn, state.now(), actor.acting_user().id, client).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Opens a new episode now (closing any open one).
+pub async fn start_new_episode(
+    state: &AppState,
+    actor: &impl Acting,
+    client: &VisibleClient,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let actor_id = actor.acting_user().id;
+    let txn = super::begin_write(&state.db).await?;
+    close_open(&txn, now, actor_id, client).await?;
+    current_episode(&txn, now, client).await?;
+    audit::record(
+        &txn,
+        now,
+        Event::new("episode.opened", "success")
+            .account(client.account_id)
+            .actor(actor_id)
+            .subject(format!("client {}", client.id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
