@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_twilio;
+pub mod tools;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
