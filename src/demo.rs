@@ -93,6 +93,7 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
         // Every column gets a value, none is left to a database default: on SQLite, an account read
         // back after its insert was seen (rarely) with NULL in this later-added column.
         staff_require_authenticator: Set(false),
+        admin_require_passkey: Set(false),
         client_two_factor: Set(false),
         device_days: Set(365),
         idle_minutes: Set(15),

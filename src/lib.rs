@@ -105,10 +105,15 @@ async fn build_state(
         .map_err(|e| e.to_string())?;
     let sms = sms::from_settings(&settings.sms)?;
     let mailer = mail::Mailer::from_settings(&settings)?;
+    let webauthn = services::second_step::passkey::relying_party(&settings.public_url);
+    if let Err(why) = &webauthn {
+        log::warn!("{why}: passkeys are switched off.");
+    }
     Ok(AppState {
         hasher: auth::password::Hasher::new(),
         sms,
         mailer,
+        webauthn,
         keys: auth::tokens::Keys::derive(settings.secret_key.expose()),
         db,
         settings,

@@ -21,6 +21,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub sms: Arc<dyn SmsSender>,
     pub mailer: Mailer,
+    /// The passkey relying party for `public_url`, or why there can be none (an IP address).
+    pub webauthn: Result<webauthn_rs::Webauthn, String>,
 }
 
 impl AppState {

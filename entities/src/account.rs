@@ -18,6 +18,7 @@ pub struct Model {
     pub active: bool,
     pub created_at: i64,
     pub staff_require_authenticator: bool,
+    pub admin_require_passkey: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

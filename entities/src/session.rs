@@ -21,6 +21,9 @@ pub struct Model {
     pub challenge_id: Option<i32>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// When this session last passed a second step (code, app, recovery code or passkey); a
+    /// sensitive action needs one within 15 minutes.
+    pub second_factor_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

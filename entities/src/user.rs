@@ -27,6 +27,8 @@ pub struct Model {
     pub code_failures: i32,
     pub code_locked_until: Option<i64>,
     pub client_sees_graph: bool,
+    /// The user handle this person's passkeys carry: a random UUID, set with the first one.
+    pub webauthn_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -168,10 +168,12 @@ named_values!(
 named_values!(
     /// Where a session stands: `pending` (waiting on a second step, opens only
     /// `/login/verify*`), `setup` (the authenticator app must be set up, opens only
-    /// `/login/setup*`), or `full`.
+    /// `/login/setup*`), `passkey_setup` (an owner or admin must add a passkey, opens only
+    /// `/login/passkey-setup*`), or `full`.
     SessionState {
         Pending => "pending",
         Setup => "setup",
+        PasskeySetup => "passkey_setup",
         Full => "full",
     }
 );

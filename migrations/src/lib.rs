@@ -8,6 +8,7 @@ mod m20261122_000003_create_outcomes;
 mod m20261122_000004_create_access_tokens;
 mod m20261122_000005_create_authenticators;
 mod m20261130_000006_add_sms_destination;
+mod m20261130_000020_create_passkeys;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_access_tokens::Migration),
             Box::new(m20261122_000005_create_authenticators::Migration),
             Box::new(m20261130_000006_add_sms_destination::Migration),
+            Box::new(m20261130_000020_create_passkeys::Migration),
         ]
     }
 }

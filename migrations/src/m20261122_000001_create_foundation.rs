@@ -224,7 +224,7 @@ pub enum Users {
 }
 
 #[derive(DeriveIden)]
-enum Sessions {
+pub enum Sessions {
     Table,
     Id,
     TokenHash,

@@ -132,3 +132,27 @@ impl<'r> FromData<'r> for CsrfChecked {
         }
     }
 }
+
+/// The CSRF check of the JSON endpoints the pages' scripts call (the passkey ceremonies): the
+/// token in an `X-CSRF-Token` header, compared in constant time with the session's (or, before
+/// sign-in, the anonymous cookie's). A JSON body cannot be sent across sites without a
+/// preflight either; the header makes the rule the same as for forms.
+pub struct CsrfHeader;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CsrfHeader {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let expected = match expected(request).await {
+            Ok(token) => token,
+            Err(status) => return Outcome::Error((status, ())),
+        };
+        let sent = request.headers().get_one("X-CSRF-Token").unwrap_or_default();
+        match expected {
+            // SECURITY: a missing or wrong token is 403, as for forms.
+            Some(token) if !sent.is_empty() && constant_time_eq(sent, &token) => Outcome::Success(Self),
+            _ => Outcome::Error((Status::Forbidden, ())),
+        }
+    }
+}

@@ -247,6 +247,23 @@ impl<'r> FromRequest<'r> for SetupLogin {
     }
 }
 
+/// Signed in, but an owner or admin who must add a passkey before anything else opens.
+#[derive(Debug, Clone)]
+pub struct PasskeySetupLogin(pub SignedIn);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PasskeySetupLogin {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match lookup(request).await {
+            Ok(Some(signed)) if signed.session.state == SessionState::PasskeySetup => Outcome::Success(Self(signed)),
+            Ok(_) => Outcome::Error((Status::Unauthorized, ())),
+            Err(status) => Outcome::Error((status, ())),
+        }
+    }
+}
+
 macro_rules! role_guard {
     ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
         $(#[$doc])*

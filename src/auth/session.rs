@@ -34,6 +34,8 @@ pub struct NewSession {
     pub challenge_id: Option<i32>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// When a second step was passed for this session (now, or `None` for none).
+    pub second_factor_at: Option<i64>,
 }
 
 /// Stores a session and returns the token for the cookie.
@@ -61,6 +63,7 @@ pub async fn create(
         challenge_id: Set(new.challenge_id),
         ip: Set(new.ip),
         user_agent: Set(new.user_agent.map(|ua| ua.chars().take(300).collect())),
+        second_factor_at: Set(new.second_factor_at),
         ..Default::default()
     }
     .insert(db)

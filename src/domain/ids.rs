@@ -38,3 +38,7 @@ id_type!(
     /// A device registration's id.
     DeviceId
 );
+id_type!(
+    /// A passkey's id.
+    PasskeyId
+);

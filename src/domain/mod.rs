@@ -12,12 +12,12 @@ pub mod text;
 
 /// How far a session has got, and the factors a sign-in proved (stored by name).
 pub use entities::values::{Factor, Factors, SessionState};
-pub use ids::{ClientId, DeviceId, StaffId};
+pub use ids::{ClientId, DeviceId, PasskeyId, StaffId};
 pub use password::{NewPassword, PasswordContext};
 pub use phone::{PhoneEntry, PhoneNumber};
 pub use role::{AgeGroup, Plan, Role};
 pub use session_number::SessionNumber;
-pub use text::{Email, LoginId, PersonName};
+pub use text::{Email, LoginId, PasskeyName, PersonName};
 
 /// A message for one form field, shown next to it when the form is re-rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]

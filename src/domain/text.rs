@@ -85,6 +85,31 @@ impl PersonName {
     }
 }
 
+/// What a person calls one of their passkeys ("Work laptop"): 1–60 characters, no control
+/// or bidirectional characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyName(String);
+
+impl PasskeyName {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(FieldError::new(field, "Give the passkey a name, like \"Work laptop\"."));
+        }
+        if value.chars().count() > 60 {
+            return Err(FieldError::new(field, "A passkey name can be at most 60 characters."));
+        }
+        if value.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+            return Err(FieldError::new(field, "The name contains characters that are not allowed."));
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Unicode bidirectional embedding, override and isolate controls (U+202A–U+202E,
 /// U+2066–U+2069).
 pub fn is_bidi_control(c: char) -> bool {

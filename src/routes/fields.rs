@@ -5,7 +5,7 @@ use rocket::form::{self, FromFormField, ValueField};
 use rocket::request::FromParam;
 
 use crate::domain::measures::MeasureId;
-use crate::domain::{ClientId, DeviceId, Email, FieldError, PhoneEntry, SessionNumber, StaffId};
+use crate::domain::{ClientId, DeviceId, Email, FieldError, PasskeyId, PhoneEntry, SessionNumber, StaffId};
 use crate::services::second_step::Method;
 
 fn refused<'v>(error: FieldError) -> form::Errors<'v> {
@@ -78,6 +78,7 @@ macro_rules! id_param {
 id_param!(ClientId);
 id_param!(StaffId);
 id_param!(DeviceId);
+id_param!(PasskeyId);
 
 #[rocket::async_trait]
 impl<'v> FromFormField<'v> for Method {

@@ -11,9 +11,10 @@ pub mod fields;
 mod login;
 mod my;
 mod options;
+mod passkeys;
 mod public;
 pub mod ratings;
-mod security;
+pub mod security;
 mod signup;
 mod staff;
 
@@ -35,6 +36,7 @@ pub fn routes() -> Vec<Route> {
         export::routes(),
         options::routes(),
         security::routes(),
+        passkeys::routes(),
     ]
     .concat()
 }

@@ -14,6 +14,7 @@ fn index(signed: MaybeSignedIn) -> Redirect {
     let target = match signed.0 {
         Some(signed) if signed.session.state == SessionState::Pending => "/login/verify",
         Some(signed) if signed.session.state == SessionState::Setup => "/login/setup",
+        Some(signed) if signed.session.state == SessionState::PasskeySetup => "/login/passkey-setup",
         Some(signed) if signed.role().is_staff() => "/dashboard",
         Some(_) => "/my",
         None => "/login",

@@ -12,7 +12,7 @@ use crate::domain::FieldError;
 use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::routes::login::{SetupCode, WRONG_SETUP_CODE, recovery_codes_page, setup_page};
-use crate::services::second_step::{self, Requirement, app, recovery};
+use crate::services::second_step::{self, Requirement, app, passkey, recovery};
 use crate::services::sign_in::password;
 use crate::state::AppState;
 use crate::views::{FormState, Layout, Page, format_time};
@@ -28,6 +28,17 @@ struct SecurityPage {
     recovery_left: u64,
     phone_hint: Option<String>,
     notice: Option<&'static str>,
+    passkeys: Vec<PasskeyRow>,
+    /// Why this server cannot offer passkeys (`None` when it can).
+    passkeys_unavailable: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PasskeyRow {
+    id: i32,
+    name: String,
+    added: String,
+    last_used: String,
 }
 
 async fn render(
@@ -37,8 +48,25 @@ async fn render(
     notice: Option<&'static str>,
 ) -> Result<Template, AppError> {
     let status = second_step::status(&state.db, user.user.id).await?;
+    let passkeys = passkey::list(&state.db, user.user.id)
+        .await?
+        .into_iter()
+        .map(|p| PasskeyRow {
+            id: p.id,
+            name: p.name,
+            added: format_time(p.created_at),
+            last_used: p.last_used_at.map(format_time).unwrap_or_else(|| "Not yet".into()),
+        })
+        .collect();
     // As if the person had an app: would the sign-in ask for it?
-    let with_app = second_step::requirement(&user.account, &user.user, true);
+    let with_app = second_step::requirement(
+        &user.account,
+        &user.user,
+        second_step::Held {
+            app: true,
+            passkey: false,
+        },
+    );
     Ok(Template::render(
         "security",
         SecurityPage {
@@ -51,6 +79,8 @@ async fn render(
             recovery_left: status.recovery_left,
             phone_hint: user.user.phone.as_deref().map(mask),
             notice,
+            passkeys,
+            passkeys_unavailable: state.webauthn.as_ref().err().cloned(),
         },
     ))
 }
@@ -59,17 +89,33 @@ fn app_required(user: &CurrentUser) -> bool {
     user.account.staff_require_authenticator && user.role().is_staff()
 }
 
-#[get("/security?<removed>")]
+#[get("/security?<removed>&<passkey>")]
 async fn show(
     state: &State<AppState>,
     user: CurrentUser,
     removed: Option<bool>,
+    passkey: Option<&str>,
 ) -> Result<Template, AppError> {
-    let notice = (removed == Some(true)).then_some("Your authenticator app and recovery codes are removed.");
+    let notice = match (removed, passkey) {
+        (Some(true), _) => Some("Your authenticator app and recovery codes are removed."),
+        (_, Some("added")) => Some("Your passkey is added. You can sign in with it alone."),
+        (_, Some("renamed")) => Some("Saved."),
+        (_, Some("removed")) => Some("The passkey is removed."),
+        _ => None,
+    };
     render(state, &user, FormState::default(), notice).await
 }
 
 /// The page again with `message` on `field`, answered 422; nothing changed.
+pub async fn refused_page(
+    state: &AppState,
+    user: &CurrentUser,
+    field: &'static str,
+    message: &str,
+) -> Result<Page, AppError> {
+    refused(state, user, field, message).await
+}
+
 async fn refused(
     state: &AppState,
     user: &CurrentUser,

@@ -18,14 +18,17 @@ use crate::views::{FormState, Page};
 struct SignupPage {
     csrf_token: String,
     form: FormState,
+    /// A limit refused the sign-up (429): said above the form, what was typed kept.
+    limit: Option<String>,
 }
 
-fn render(csrf: String, form: FormState) -> Template {
+fn render(csrf: String, form: FormState, limit: Option<String>) -> Template {
     Template::render(
         "signup",
         SignupPage {
             csrf_token: csrf,
             form,
+            limit,
         },
     )
 }
@@ -61,7 +64,7 @@ const MESSAGES: &[(&str, &str)] = &[
 fn show(csrf: CsrfToken) -> Template {
     let mut form = FormState::default();
     form.values.insert("plan".into(), Plan::Pro.as_str().into());
-    render(csrf.0, form)
+    render(csrf.0, form, None)
 }
 
 /// Checks every field, so the page names every mistake at once. `typed_email` is the e-mail
@@ -120,10 +123,16 @@ async fn submit(
                 "user_id",
                 "That user ID is taken. Choose another.",
             )),
+            Err(AppError::TooMany { retry_after, message }) => {
+                return Ok(Page::limited(render(csrf, out, Some(message)), retry_after));
+            }
             Err(other) => return Err(other),
         }
     }
-    Ok(Page::WithStatus((Status::UnprocessableEntity, render(csrf, out))))
+    Ok(Page::WithStatus((
+        Status::UnprocessableEntity,
+        render(csrf, out, None),
+    )))
 }
 
 pub fn routes() -> Vec<Route> {

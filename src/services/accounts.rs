@@ -1,14 +1,19 @@
 //! Sign-up: a new practice and its owner, created together or not at all.
 
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
 
-use entities::{account, user};
+use entities::{account, audit_log, user};
 
 use crate::domain::{Email, LoginId, NewPassword, PersonName, PhoneNumber, Plan, Role};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::users::NewUser;
 use crate::state::AppState;
+
+/// New practices one address may create in an hour.
+pub const SIGNUPS_PER_IP_PER_HOUR: u64 = 5;
 
 pub struct Signup {
     pub organization: PersonName,
@@ -26,8 +31,24 @@ pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Re
     if super::login_taken(&state.db, signup.login.as_str()).await? {
         return Err(AppError::Conflict);
     }
-    let hash = state.hasher.hash(&signup.password).await?;
     let now = state.now();
+    // SECURITY: each practice brings its own text budgets, so sign-ups are limited per address
+    // (SMS pumping through sign-up, SECURITY.md "new accounts").
+    let recent = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("account.created"))
+        .filter(audit_log::Column::Ip.eq(ip.clone().unwrap_or_default()))
+        .filter(audit_log::Column::At.gt(now - 3600))
+        .count(&state.db)
+        .await?;
+    if recent >= SIGNUPS_PER_IP_PER_HOUR {
+        return Err(AppError::TooMany {
+            retry_after: 3600,
+            message: format!(
+                "At most {SIGNUPS_PER_IP_PER_HOUR} practices can be created from one address in an hour. Please try again later."
+            ),
+        });
+    }
+    let hash = state.hasher.hash(&signup.password).await?;
     let txn = state.db.begin().await?;
     let account = account::ActiveModel {
         name: Set(signup.organization.into_inner()),
@@ -36,6 +57,7 @@ pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Re
         // Every column gets a value, none is left to a database default: on SQLite, an account read
         // back after its insert was seen (rarely) with NULL in this later-added column.
         staff_require_authenticator: Set(false),
+        admin_require_passkey: Set(false),
         client_two_factor: Set(false),
         device_days: Set(365),
         idle_minutes: Set(15),

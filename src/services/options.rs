@@ -8,7 +8,7 @@ use sea_orm::{
 
 use std::collections::HashSet;
 
-use entities::{account, authenticator, user};
+use entities::{account, authenticator, user, passkey};
 
 use crate::auth::guards::SignedIn;
 use crate::domain::Role;
@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all;
 use crate::services::outcomes::{self, OutcomeSettings};
-use crate::services::second_step::{self, Requirement};
+use crate::services::second_step::{self, Held, Requirement};
 use crate::state::AppState;
 
 /// Everything the Options page sets.
@@ -198,7 +198,7 @@ pub struct Unprotected {
 }
 
 /// Active people whom the account wants protected who have neither a phone number nor an
-/// authenticator app, and whom no app requirement walks through setting one up.
+/// authenticator app nor a passkey, and whom no app requirement walks through setting one up.
 pub async fn missing_phones(
     db: &impl ConnectionTrait,
     owner: &SignedIn,
@@ -219,13 +219,24 @@ pub async fn missing_phones(
         .into_iter()
         .map(|a| a.user_id)
         .collect();
+    let with_passkey: HashSet<i32> = passkey::Entity::find()
+        .filter(passkey::Column::AccountId.eq(account.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect();
     Ok(people
         .into_iter()
         .filter(|person| {
             // Would the switches ask this person for a second step if they had a phone?
-            let wanted =
-                second_step::requirement(account, &with_phone(person), false) != Requirement::NotRequired;
-            let now = second_step::requirement(account, person, with_app.contains(&person.id));
+            let wanted = second_step::requirement(account, &with_phone(person), Held::default())
+                != Requirement::NotRequired;
+            let held = Held {
+                app: with_app.contains(&person.id),
+                passkey: with_passkey.contains(&person.id),
+            };
+            let now = second_step::requirement(account, person, held);
             wanted && matches!(now, Requirement::NotRequired | Requirement::RequiredWithoutPhone)
         })
         .map(|person| Unprotected {

@@ -89,6 +89,7 @@ impl NewUser {
             code_failures: Set(0),
             code_locked_until: Set(None),
             client_sees_graph: Set(false),
+            webauthn_id: Set(None),
             ..Default::default()
         }
     }

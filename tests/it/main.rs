@@ -21,6 +21,7 @@ mod outcomes_flags;
 mod outcomes_my;
 mod outcomes_ratings;
 mod outcomes_safety;
+mod probe;
 mod scale;
 mod sessions;
 mod two_factor;

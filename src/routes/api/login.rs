@@ -115,6 +115,14 @@ fn setup_required() -> ApiError {
     )
 }
 
+fn passkey_setup_required() -> ApiError {
+    ApiError::new(
+        Status::Forbidden,
+        "passkey_setup_required",
+        "Your practice requires owners and admins to use a passkey. Sign in on the web once to add one, then use the app.",
+    )
+}
+
 fn expired() -> ApiError {
     ApiError::new(
         Status::Gone,
@@ -165,6 +173,7 @@ async fn login_route(
             "Your practice requires a texted code, but there is no phone number on file for you. Ask your account owner to add one.",
         )),
         Next::SetupRequired { .. } => Err(setup_required()),
+        Next::PasskeySetupRequired { .. } => Err(passkey_setup_required()),
         Next::Challenge {
             challenge,
             methods,
@@ -228,12 +237,13 @@ async fn verify(
             )
         }
     })?;
-    match sign_in::complete_second_step(state, &pending, Channel::App, method, &input.code).await? {
+    match sign_in::complete_second_step(state, &pending, Channel::App, method, &input.code, &meta).await? {
         Completion::SignIn { factors } => {
             let finished = sign_in::finish(state, &user, &account, factors, Channel::App, &meta).await?;
             Ok(signed_in(&user, finished.started, finished.device))
         }
         Completion::SetupRequired { .. } => Err(setup_required()),
+        Completion::PasskeySetupRequired { .. } => Err(passkey_setup_required()),
         Completion::Wrong { tries_left, reused } => Err(ApiError::new(
             Status::Unauthorized,
             "invalid_code",
@@ -265,6 +275,7 @@ async fn resend(
     state: &State<AppState>,
     limits: &Limits,
     data: Data<'_>,
+    meta: RequestMeta,
 ) -> ApiResult<(Status, Json<ChallengeJson>)> {
     let input: ResendBody = body(limits, data).await?;
     let (found, user, account) = find_challenge(state, &input.challenge_id).await?;
@@ -279,7 +290,7 @@ async fn resend(
             "Texted codes are not available to you. Use your authenticator app or a recovery code.",
         ));
     }
-    match second_step::resend(state, &found, &user, &account).await {
+    match second_step::resend(state, &found, &user, &account, meta.ip.as_deref()).await {
         Ok(failure) => {
             let fresh = second_step::find_challenge(state, found.id)
                 .await?

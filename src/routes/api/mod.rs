@@ -21,12 +21,12 @@ pub struct ApiError {
     pub(super) status: Status,
     pub(super) code: &'static str,
     pub(super) message: String,
-    pub(super) field: Option<String>,
+    pub(crate) field: Option<String>,
     pub(super) retry_after: Option<i64>,
 }
 
 impl ApiError {
-    pub(super) fn new(status: Status, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: Status, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -80,10 +80,10 @@ impl<'r> Responder<'r, 'static> for ApiError {
     }
 }
 
-pub(super) type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// Reads a JSON body: malformed JSON is 400; JSON of the wrong shape is 422 naming the problem.
-pub(super) async fn body<T: DeserializeOwned>(limits: &Limits, data: Data<'_>) -> ApiResult<T> {
+pub(crate) async fn body<T: DeserializeOwned>(limits: &Limits, data: Data<'_>) -> ApiResult<T> {
     let limit = limits.get("json").unwrap_or(64.kibibytes());
     let bytes = data.open(limit).into_bytes().await.map_err(|_| {
         ApiError::new(

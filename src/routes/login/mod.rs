@@ -2,6 +2,7 @@
 //! authenticator set-up walk-through in `setup`. The decisions are `services::sign_in`'s: these
 //! handlers turn them into pages, cookies and redirects.
 
+mod passkey;
 mod setup;
 mod verify;
 
@@ -32,9 +33,17 @@ struct LoginPage {
     user_id: String,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// Whether this server can offer passkeys (its `public_url` names a host).
+    passkeys: bool,
 }
 
-fn render(csrf: String, user_id: String, error: Option<String>, notice: Option<&'static str>) -> Template {
+fn render(
+    state: &AppState,
+    csrf: String,
+    user_id: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> Template {
     Template::render(
         "login",
         LoginPage {
@@ -42,12 +51,19 @@ fn render(csrf: String, user_id: String, error: Option<String>, notice: Option<&
             user_id,
             error,
             notice,
+            passkeys: state.webauthn.is_ok(),
         },
     )
 }
 
 #[get("/login?<signed_up>&<signed_out>")]
-fn show(signed: MaybeSignedIn, csrf: CsrfToken, signed_up: Option<bool>, signed_out: Option<bool>) -> Page {
+fn show(
+    state: &State<AppState>,
+    signed: MaybeSignedIn,
+    csrf: CsrfToken,
+    signed_up: Option<bool>,
+    signed_out: Option<bool>,
+) -> Page {
     if signed.0.is_some_and(|s| s.session.state == SessionState::Full) {
         return Page::see_other("/");
     }
@@ -58,7 +74,7 @@ fn show(signed: MaybeSignedIn, csrf: CsrfToken, signed_up: Option<bool>, signed_
     } else {
         None
     };
-    Page::Html(render(csrf.0, String::new(), None, notice))
+    Page::Html(render(state, csrf.0, String::new(), None, notice))
 }
 
 /// Missing fields read as empty, so they meet the same "incorrect" answer (and count toward the
@@ -86,7 +102,7 @@ async fn submit(
     let typed: String = login.chars().take(200).collect();
     let refused = |error: AppError| match error {
         AppError::TooMany { retry_after, message } => Ok(Page::limited(
-            render(csrf.0.clone(), typed.clone(), Some(message), None),
+            render(state, csrf.0.clone(), typed.clone(), Some(message), None),
             retry_after,
         )),
         other => Err(other),
@@ -96,7 +112,7 @@ async fn submit(
         Ok(None) => {
             return Ok(Page::WithStatus((
                 Status::Unauthorized,
-                render(csrf.0.clone(), typed, Some(INVALID_CREDENTIALS.into()), None),
+                render(state, csrf.0.clone(), typed, Some(INVALID_CREDENTIALS.into()), None),
             )));
         }
         Err(error) => return refused(error),
@@ -129,7 +145,7 @@ async fn submit(
         }
         Next::PhoneRequired => Ok(Page::WithStatus((
             Status::Forbidden,
-            render(csrf.0.clone(), typed, Some(NO_PHONE.into()), None),
+            render(state, csrf.0.clone(), typed, Some(NO_PHONE.into()), None),
         ))),
         Next::Challenge {
             challenge, failure, ..
@@ -155,6 +171,12 @@ async fn submit(
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/login/setup"))
         }
+        Next::PasskeySetupRequired { factors } => {
+            let token =
+                sign_in::start_partial(state, user, SessionState::PasskeySetup, factors, None, &meta).await?;
+            session::set_cookie(cookies, https, token);
+            Ok(Page::see_other("/login/passkey-setup"))
+        }
     }
 }
 
@@ -175,5 +197,11 @@ async fn logout(
 }
 
 pub fn routes() -> Vec<Route> {
-    [routes![show, submit, logout], verify::routes(), setup::routes()].concat()
+    [
+        routes![show, submit, logout],
+        verify::routes(),
+        setup::routes(),
+        passkey::routes(),
+    ]
+    .concat()
 }

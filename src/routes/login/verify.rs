@@ -82,6 +82,7 @@ struct VerifyPage {
     phone_hint: String,
     method: &'static str,
     texted: bool,
+    offer_passkey: bool,
     offer_app: bool,
     offer_sms: bool,
     offer_recovery: bool,
@@ -102,6 +103,7 @@ fn verify_page(
             phone_hint: pending.user.phone.as_deref().map(mask).unwrap_or_default(),
             method: view.method.as_str(),
             texted: view.texted,
+            offer_passkey: view.methods.passkey,
             offer_app: view.methods.app,
             offer_sms: view.methods.sms,
             offer_recovery: view.methods.recovery,
@@ -172,6 +174,7 @@ async fn verify(
         Channel::Web,
         view.method,
         code,
+        &meta,
     )
     .await?;
     match completion {
@@ -185,6 +188,13 @@ async fn verify(
             session::set_cookie(cookies, https, finished.started.token);
             Ok(Page::see_other("/"))
         }
+        Completion::PasskeySetupRequired { factors } => {
+            session::delete(&state.db, pending.session.id).await?;
+            let token =
+                sign_in::start_partial(state, &pending.user, SessionState::PasskeySetup, factors, None, &meta).await?;
+            session::set_cookie(cookies, https, token);
+            Ok(Page::see_other("/login/passkey-setup"))
+        }
         Completion::SetupRequired { factors } => {
             session::delete(&state.db, pending.session.id).await?;
             // The browser is registered once the app is set up too.
@@ -194,6 +204,7 @@ async fn verify(
         }
         Completion::Wrong { tries_left, reused } => {
             let what = match view.method {
+                Method::Passkey => "That passkey could not be checked. Try it again, or use another way below",
                 Method::Sms => "That code is not right. Check the latest text and try again",
                 Method::App if reused => "That code was already used. Wait for the next code in your app and enter it",
                 Method::App => "That code is not right. Enter the code your app shows for Outcomes now",
@@ -237,6 +248,7 @@ async fn resend(
     state: &State<AppState>,
     pending: PendingLogin,
     _form: CsrfChecked,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let PendingLogin(pending) = pending;
     let Some(challenge) = pending_challenge(state, &pending).await? else {
@@ -255,7 +267,7 @@ async fn resend(
         )));
     }
     let first = challenge.sends == 0;
-    match second_step::resend(state, &challenge, &pending.user, &pending.account).await {
+    match second_step::resend(state, &challenge, &pending.user, &pending.account, meta.ip.as_deref()).await {
         Ok(None) => {
             // The pending state lasts as long as the newest code.
             session::extend_pending(&state.db, pending.session.id, state.now()).await?;

@@ -10,7 +10,7 @@ use entities::{account, challenge, user};
 use super::sms::{self, code_hash, too_many};
 use super::{
     CODE_SECONDS, FAILURES_BEFORE_LOCK, LOCK_SECONDS, MAX_SENDS_PER_CHALLENGE, MAX_TRIES, Method,
-    RESEND_COOLDOWN, app, recovery,
+    RESEND_COOLDOWN, app, passkey, recovery,
 };
 use crate::auth::tokens::random_token;
 use crate::error::AppError;
@@ -31,12 +31,13 @@ pub async fn start_challenge(
     user: &user::Model,
     account: &account::Model,
     purpose: &str,
+    ip: Option<&str>,
 ) -> Result<(challenge::Model, Option<SmsError>), AppError> {
     let now = state.now();
-    let reservation = sms::reserve_send(state, user, account, now).await?;
+    let reservation = sms::reserve_send(state, user, account, now, ip).await?;
     let code = sms::new_code();
     let created = insert_challenge(state, user, purpose, Some(&code)).await?;
-    let failure = sms::send_code(state, user, &code, now, reservation).await?;
+    let failure = sms::send_code(state, user, &code, now, reservation, ip).await?;
     Ok((created, failure))
 }
 
@@ -85,6 +86,7 @@ pub async fn resend(
     challenge: &challenge::Model,
     user: &user::Model,
     account: &account::Model,
+    ip: Option<&str>,
 ) -> Result<Option<SmsError>, AppError> {
     let now = state.now();
     // An expired challenge stays dead: a resend never revives an old password step.
@@ -106,7 +108,7 @@ pub async fn resend(
             format!("Please wait {wait} seconds before asking for a new code."),
         ));
     }
-    let reservation = sms::reserve_send(state, user, account, now).await?;
+    let reservation = sms::reserve_send(state, user, account, now, ip).await?;
     let code = sms::new_code();
     // One atomic UPDATE so two resends at once cannot both pass the limits.
     let updated = challenge::Entity::update_many()
@@ -131,7 +133,7 @@ pub async fn resend(
             "A new code was just sent. Please wait before asking again.",
         ));
     }
-    sms::send_code(state, user, &code, now, reservation).await
+    sms::send_code(state, user, &code, now, reservation, ip).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +160,7 @@ pub async fn verify(
     user: &user::Model,
     method: Method,
     submitted: &str,
+    ip: Option<&str>,
 ) -> Result<Verification, AppError> {
     let now = state.now();
     let fresh_user = user::Entity::find_by_id(user.id)
@@ -203,6 +206,7 @@ pub async fn verify(
             recovery_left = recovery::use_code(state, user, submitted).await?;
             recovery_left.is_some()
         }
+        Method::Passkey => passkey::check_second_step(state, user, submitted, ip.map(str::to_string)).await?,
     };
     if matches {
         let consumed = challenge::Entity::update_many()
@@ -228,6 +232,7 @@ pub async fn verify(
                 Event::new("code.accepted", "success")
                     .account(user.account_id)
                     .actor(user.id)
+                    .ip(ip.map(str::to_string))
                     .subject(format!("user {}", user.id))
                     .details(format!("factor {}", method.as_str())),
             )
@@ -236,7 +241,7 @@ pub async fn verify(
         }
         return Ok(Verification::Dead);
     }
-    record_failure(state, user, method, now).await?;
+    record_failure(state, user, method, now, ip).await?;
     Ok(Verification::Wrong {
         tries_left: (MAX_TRIES - current.attempts).max(0),
         reused,
@@ -249,6 +254,7 @@ async fn record_failure(
     user: &user::Model,
     method: Method,
     now: i64,
+    ip: Option<&str>,
 ) -> Result<(), AppError> {
     user::Entity::update_many()
         .col_expr(user::Column::CodeFailures, plus_one(user::Column::CodeFailures))
@@ -260,6 +266,8 @@ async fn record_failure(
         now,
         Event::new("code.rejected", "failure")
             .account(user.account_id)
+            .actor(user.id)
+            .ip(ip.map(str::to_string))
             .subject(format!("user {}", user.id))
             .details(format!("factor {}", method.as_str())),
     )
@@ -278,6 +286,8 @@ async fn record_failure(
             now,
             Event::new("second_step.locked", "failure")
                 .account(user.account_id)
+                .actor(user.id)
+                .ip(ip.map(str::to_string))
                 .subject(format!("user {}", user.id))
                 .details(format!(
                     "{FAILURES_BEFORE_LOCK} wrong codes in a row; locked for 1 hour"

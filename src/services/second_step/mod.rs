@@ -1,9 +1,10 @@
 //! The second step of signing in: who needs it and with which methods, and one module per
-//! method — texted codes (`sms`), authenticator apps (`app`), recovery codes (`recovery`) —
-//! sharing one challenge (`challenge`: tries, lock, consumption).
+//! method — passkeys (`passkey`), authenticator apps (`app`), texted codes (`sms`), recovery
+//! codes (`recovery`) — sharing one challenge (`challenge`: tries, lock, consumption).
 
 pub mod app;
 pub mod challenge;
+pub mod passkey;
 pub mod recovery;
 pub mod sms;
 
@@ -55,6 +56,7 @@ pub enum Requirement {
 /// The second factors a person may use at sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Methods {
+    pub passkey: bool,
     pub app: bool,
     pub sms: bool,
     pub recovery: bool,
@@ -63,6 +65,7 @@ pub struct Methods {
 impl Methods {
     pub fn allows(&self, method: Method) -> bool {
         match method {
+            Method::Passkey => self.passkey,
             Method::App => self.app,
             Method::Sms => self.sms,
             Method::Recovery => self.recovery,
@@ -79,18 +82,24 @@ impl Methods {
         }
     }
 
-    /// What the verify page and the API offer, strongest first.
+    /// What the verify page and the API offer, strongest (phishing-resistant) first.
     pub fn methods(&self) -> Vec<Method> {
-        [Method::App, Method::Sms, Method::Recovery]
+        [Method::Passkey, Method::App, Method::Sms, Method::Recovery]
             .into_iter()
             .filter(|m| self.allows(*m))
             .collect()
+    }
+
+    /// Whether nothing should be texted unless asked: something stronger comes first.
+    pub fn stronger_than_sms(&self) -> bool {
+        self.passkey || self.app
     }
 }
 
 /// A way through the second step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    Passkey,
     App,
     Sms,
     Recovery,
@@ -99,6 +108,7 @@ pub enum Method {
 impl Method {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
+            "passkey" => Some(Self::Passkey),
             "app" => Some(Self::App),
             "sms" => Some(Self::Sms),
             "recovery" => Some(Self::Recovery),
@@ -113,6 +123,7 @@ impl Method {
     /// The factor passing this method proves (for the audit line and the session).
     pub fn factor(self) -> Factor {
         match self {
+            Self::Passkey => Factor::Passkey,
             Self::App => Factor::App,
             Self::Sms => Factor::Sms,
             Self::Recovery => Factor::Recovery,
@@ -134,8 +145,17 @@ pub fn wants_second_step(account: &account::Model, user: &user::Model) -> bool {
     }
 }
 
-/// `has_app`: the person has a confirmed authenticator app (and so recovery codes).
-pub fn requirement(account: &account::Model, user: &user::Model, has_app: bool) -> Requirement {
+/// The second factors a person holds besides their phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Held {
+    /// A confirmed authenticator app (and so recovery codes).
+    pub app: bool,
+    pub passkey: bool,
+}
+
+/// Who must pass the second step, and how. A passkey satisfies an owner's "authenticator app
+/// required": the point of that rule is no texted codes, and a passkey is stronger still.
+pub fn requirement(account: &account::Model, user: &user::Model, held: Held) -> Requirement {
     let plan = account.plan;
     let app_only = app_only(account, user);
     let wanted = wants_second_step(account, user);
@@ -143,14 +163,15 @@ pub fn requirement(account: &account::Model, user: &user::Model, has_app: bool) 
     if !wanted {
         return Requirement::NotRequired;
     }
-    if app_only && !has_app {
+    if app_only && !held.app && !held.passkey {
         return Requirement::SetupAuthenticator { sms_first: has_phone };
     }
-    if has_app || has_phone {
+    if held.app || held.passkey || has_phone {
         return Requirement::Required(Methods {
-            app: has_app,
+            passkey: held.passkey,
+            app: held.app,
             sms: has_phone && !app_only,
-            recovery: has_app,
+            recovery: held.app,
         });
     }
     match plan {
@@ -170,8 +191,15 @@ pub async fn requirement_for(
     if !wants_second_step(account, user) {
         return Ok(Requirement::NotRequired);
     }
-    let has_app = app::confirmed(&state.db, user.id).await?.is_some();
-    Ok(requirement(account, user, has_app))
+    Ok(requirement(account, user, held(&state.db, user.id).await?))
+}
+
+/// What second factors this person holds.
+pub async fn held(db: &impl ConnectionTrait, user_id: i32) -> Result<Held, AppError> {
+    Ok(Held {
+        app: app::confirmed(db, user_id).await?.is_some(),
+        passkey: passkey::count(db, user_id).await? > 0,
+    })
 }
 
 /// The factors a pending sign-in may use now (a set-up walk-through starts with a text).

@@ -66,6 +66,7 @@ pub(super) async fn reserve_send(
     user: &user::Model,
     account: &account::Model,
     now: i64,
+    ip: Option<&str>,
 ) -> Result<i32, AppError> {
     if let Some(until) = user.code_locked_until.filter(|u| *u > now) {
         return Err(locked_message(until, now));
@@ -165,7 +166,7 @@ pub(super) async fn reserve_send(
         .count(&state.db)
         .await?;
     if account_today > daily_budget(account, now) {
-        tell_owner_budget_exhausted(state, account, now).await?;
+        tell_owner_budget_exhausted(state, account, now, ip).await?;
         return refuse(too_many(
             3600,
             "Your practice has used today's budget of sign-in texts. Your account owner has been told.",
@@ -221,6 +222,7 @@ pub(super) async fn send_code(
     code: &str,
     now: i64,
     reservation: i32,
+    ip: Option<&str>,
 ) -> Result<Option<SmsError>, AppError> {
     let Some(phone) = user.phone.as_deref() else {
         return Ok(Some(SmsError::InvalidNumber("no phone".into())));
@@ -240,6 +242,8 @@ pub(super) async fn send_code(
     };
     let mut event = Event::new(action, result)
         .account(user.account_id)
+        .actor(user.id)
+        .ip(ip.map(str::to_string))
         .subject(format!("user {}", user.id));
     if !details.is_empty() {
         event = event.details(details);
@@ -270,6 +274,7 @@ async fn tell_owner_budget_exhausted(
     state: &AppState,
     account: &account::Model,
     now: i64,
+    ip: Option<&str>,
 ) -> Result<(), AppError> {
     let already = audit_log::Entity::find()
         .filter(audit_log::Column::AccountId.eq(account.id))
@@ -285,6 +290,7 @@ async fn tell_owner_budget_exhausted(
         now,
         Event::new("sms.budget_exhausted", "failure")
             .account(account.id)
+            .ip(ip.map(str::to_string))
             .details(format!("daily budget {} reached", daily_budget(account, now))),
     )
     .await?;

@@ -86,6 +86,7 @@ pub async fn start(
                     user_id: user.id,
                     account_id: user.account_id,
                     state: SessionState::Full,
+                    second_factor_at: passed_second_step(&factors).then_some(now),
                     factors,
                     challenge_id: None,
                     ip: meta.ip.clone(),
@@ -111,6 +112,14 @@ pub async fn start(
         .details(details);
     audit::record_all(&state.db, now, also.into_iter().chain([succeeded]).collect()).await?;
     Ok(started)
+}
+
+/// Whether these factors include a second step passed just now (a registered device proves only
+/// an earlier one): the session starts fresh for sensitive actions (SPEC §2.2).
+pub fn passed_second_step(factors: &Factors) -> bool {
+    factors
+        .iter()
+        .any(|f| matches!(f, Factor::Sms | Factor::App | Factor::Recovery | Factor::Passkey))
 }
 
 /// A finished sign-in: the new device registration (when one was made) and the credential.
@@ -156,6 +165,7 @@ pub async fn start_partial(
             user_id: user.id,
             account_id: user.account_id,
             state: session_state,
+            second_factor_at: None,
             factors,
             challenge_id,
             ip: meta.ip.clone(),

@@ -8,6 +8,7 @@
 //! in `services::second_step` and a `Method` variant.
 
 mod finish;
+pub mod passkey;
 pub mod password;
 
 pub use finish::{Finished, Started, finish, register_device, start, start_partial};
@@ -75,6 +76,10 @@ pub enum Next {
     /// The owner requires an authenticator app and this person has none: they set it up before
     /// anything else opens (on the web; the app is refused).
     SetupRequired { factors: Factors },
+    /// Every other factor passed, but owners and admins of this practice must use a passkey and
+    /// this one has none: they add one before anything else opens (on the web; the app is
+    /// refused).
+    PasskeySetupRequired { factors: Factors },
 }
 
 /// The decision, and whether the device token presented was refused (the browser should forget
@@ -85,8 +90,50 @@ pub struct Decision {
 }
 
 /// Decides the next step after a first factor: the plan and the owner's switches, a registered
-/// device, the person's phone and app (SPEC §2). Opens (and texts) a challenge when one is due.
+/// device, the person's phone, app and passkeys (SPEC §2). Opens (and texts) a challenge when
+/// one is due. A passkey (user verification required) is both factors at once.
 pub async fn after_first_factor(
+    state: &AppState,
+    first: &FirstFactor,
+    channel: Channel,
+    device_token: Option<&DeviceToken>,
+    meta: &RequestMeta,
+) -> Result<Decision, AppError> {
+    let mut decision = if first.factors.contains(Factor::Passkey) {
+        Decision {
+            next: Next::SignIn {
+                factors: first.factors.clone(),
+                device_used: None,
+            },
+            stale_device: false,
+        }
+    } else {
+        decide(state, first, channel, device_token, meta).await?
+    };
+    if let Next::SignIn { factors, device_used } = &mut decision.next
+        && passkey_setup_needed(state, &first.account, &first.user).await?
+    {
+        if let Some(used) = device_used.take() {
+            audit::record(&state.db, state.now(), used).await?;
+        }
+        decision.next = Next::PasskeySetupRequired {
+            factors: factors.clone(),
+        };
+    }
+    Ok(decision)
+}
+
+/// Whether this person must add a passkey before going on: an owner or admin of a practice that
+/// requires one of them (`admin_require_passkey`), who has none. Never on a server that cannot
+/// offer passkeys (an IP address as `public_url`): nobody could comply.
+pub async fn passkey_setup_needed(state: &AppState, account: &account::Model, user: &user::Model) -> Result<bool, AppError> {
+    if !(account.admin_require_passkey && user.role.is_manager() && state.webauthn.is_ok()) {
+        return Ok(false);
+    }
+    Ok(second_step::passkey::count(&state.db, user.id).await? == 0)
+}
+
+async fn decide(
     state: &AppState,
     first: &FirstFactor,
     channel: Channel,
@@ -136,7 +183,7 @@ pub async fn after_first_factor(
                 factors: with_device,
                 device_used: Some(used),
             },
-            None => open_challenge(state, first, channel, methods).await?,
+            None => open_challenge(state, first, channel, methods, meta).await?,
         },
         // The app cannot walk anyone through a set-up: it is refused before anything is sent.
         Requirement::SetupAuthenticator { .. } if channel == Channel::App => Next::SetupRequired {
@@ -153,7 +200,7 @@ pub async fn after_first_factor(
                     sms: true,
                     ..Methods::default()
                 };
-                open_challenge(state, first, channel, methods).await?
+                open_challenge(state, first, channel, methods, meta).await?
             }
             None => Next::SetupRequired {
                 factors: first.factors.clone(),
@@ -170,8 +217,9 @@ async fn open_challenge(
     first: &FirstFactor,
     channel: Channel,
     methods: Methods,
+    meta: &RequestMeta,
 ) -> Result<Next, AppError> {
-    if methods.app {
+    if methods.stronger_than_sms() {
         let challenge = second_step::open_challenge(state, &first.user, channel.purpose()).await?;
         return Ok(Next::Challenge {
             challenge,
@@ -180,7 +228,14 @@ async fn open_challenge(
         });
     }
     let (challenge, failure) =
-        second_step::start_challenge(state, &first.user, &first.account, channel.purpose()).await?;
+        second_step::start_challenge(
+            state,
+            &first.user,
+            &first.account,
+            channel.purpose(),
+            meta.ip.as_deref(),
+        )
+        .await?;
     Ok(Next::Challenge {
         challenge,
         methods,
@@ -225,6 +280,10 @@ pub enum Completion {
     SetupRequired {
         factors: Factors,
     },
+    /// Accepted, but this owner or admin must add a passkey first.
+    PasskeySetupRequired {
+        factors: Factors,
+    },
     Wrong {
         tries_left: i32,
         reused: bool,
@@ -243,6 +302,7 @@ pub async fn complete_second_step(
     channel: Channel,
     method: Method,
     code: &str,
+    meta: &RequestMeta,
 ) -> Result<Completion, AppError> {
     let setup_needed = matches!(
         second_step::requirement_for(state, pending.account, pending.user).await?,
@@ -255,11 +315,15 @@ pub async fn complete_second_step(
         });
     }
     Ok(
-        match second_step::verify(state, pending.challenge, pending.user, method, code).await? {
+        match second_step::verify(state, pending.challenge, pending.user, method, code, meta.ip.as_deref())
+            .await?
+        {
             Verification::Accepted => {
                 let factors = pending.factors.clone().and(method.factor());
                 if setup_needed {
                     Completion::SetupRequired { factors }
+                } else if passkey_setup_needed(state, pending.account, pending.user).await? {
+                    Completion::PasskeySetupRequired { factors }
                 } else {
                     Completion::SignIn { factors }
                 }
