@@ -66,6 +66,7 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
         ))
         .attach(Template::fairing())
         .attach(SecurityHeaders)
+        .attach(routes::step_up::StepUpFairing)
         .mount("/", routes::routes())
         .mount("/static", FileServer::from(relative!("public")))
         .mount("/api/v1", routes::api::routes())

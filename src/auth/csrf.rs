@@ -67,7 +67,7 @@ impl<'r> FromRequest<'r> for CsrfToken {
 struct CheckedBody(Vec<(String, String)>);
 
 /// Reads a form body and checks its `csrf_token`; `Err` is the status to answer.
-async fn read_checked(request: &Request<'_>, data: Data<'_>) -> Result<Vec<(String, String)>, Status> {
+pub async fn read_checked(request: &Request<'_>, data: Data<'_>) -> Result<Vec<(String, String)>, Status> {
     // Anything but a form body cannot carry the token: the same 403 as a missing token.
     if !request.content_type().is_some_and(|c| c.is_form()) {
         return Err(Status::Forbidden);

@@ -9,7 +9,7 @@ pub mod session;
 pub mod throttle;
 pub mod tokens;
 
-pub use csrf::{CsrfChecked, CsrfForm, CsrfHeader, CsrfToken};
+pub use csrf::{CsrfChecked, CsrfForm, CsrfHeader, CsrfToken, read_checked as read_checked_pairs};
 pub use guards::{
     ClientUser, CurrentUser, ManagerUser, MaybeSignedIn, OwnerUser, PendingLogin, RequestMeta, StaffUser,
 };

@@ -17,6 +17,7 @@ pub mod ratings;
 pub mod security;
 mod signup;
 mod staff;
+pub mod step_up;
 
 use rocket::Route;
 
@@ -37,6 +38,7 @@ pub fn routes() -> Vec<Route> {
         options::routes(),
         security::routes(),
         passkeys::routes(),
+        step_up::routes(),
     ]
     .concat()
 }

@@ -13,7 +13,7 @@ use crate::auth::device::DeviceToken;
 use crate::domain::phone::mask;
 use crate::domain::{Factor, Factors, Plan, Role};
 use crate::error::AppError;
-use crate::services::second_step::{self, Challenge, Method, Methods};
+use crate::services::second_step::{self, Challenge, Method, Methods, passkey};
 use crate::services::sign_in::{self, Channel, Completion, FirstFactor, Next, PendingSignIn, password};
 use crate::services::{Account, User};
 use crate::sms::SmsError;
@@ -265,6 +265,46 @@ async fn verify(
     }
 }
 
+/// Request options for signing in with a passkey alone (discoverable: no user ID needed).
+#[post("/login/passkey/options")]
+async fn passkey_options(state: &State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(passkey::start_sign_in(state, false).await?))
+}
+
+#[derive(Deserialize)]
+struct PasskeyBody {
+    credential: serde_json::Value,
+}
+
+/// A passkey alone signs the person in, as on the web: user verification makes it two factors;
+/// the app is registered (a new `device_token`) as after any second step.
+#[post("/login/passkey", data = "<data>")]
+async fn passkey_login(
+    state: &State<AppState>,
+    limits: &Limits,
+    data: Data<'_>,
+    meta: RequestMeta,
+) -> ApiResult<Json<SignedInJson>> {
+    let input: PasskeyBody = body(limits, data).await?;
+    let Some(first) = sign_in::passkey::check(state, &input.credential, &meta).await? else {
+        return Err(ApiError::new(
+            Status::Unauthorized,
+            "passkey_refused",
+            "That passkey could not sign you in.",
+        ));
+    };
+    let finished = sign_in::finish(
+        state,
+        &first.user,
+        &first.account,
+        first.factors.clone(),
+        Channel::App,
+        &meta,
+    )
+    .await?;
+    Ok(signed_in(&first.user, finished.started, finished.device))
+}
+
 #[derive(Deserialize)]
 struct ResendBody {
     challenge_id: String,
@@ -340,5 +380,5 @@ fn me(caller: ApiUser) -> Json<MeJson> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![login_route, verify, resend, logout, me]
+    routes![login_route, verify, resend, logout, me, passkey_options, passkey_login]
 }

@@ -10,6 +10,7 @@
 mod finish;
 pub mod passkey;
 pub mod password;
+pub mod step_up;
 
 pub use finish::{Finished, Started, finish, register_device, start, start_partial};
 
