@@ -257,7 +257,9 @@ impl<'r> FromRequest<'r> for PasskeySetupLogin {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match lookup(request).await {
-            Ok(Some(signed)) if signed.session.state == SessionState::PasskeySetup => Outcome::Success(Self(signed)),
+            Ok(Some(signed)) if signed.session.state == SessionState::PasskeySetup => {
+                Outcome::Success(Self(signed))
+            }
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(status) => Outcome::Error((status, ())),
         }

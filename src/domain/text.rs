@@ -94,13 +94,22 @@ impl PasskeyName {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim();
         if value.is_empty() {
-            return Err(FieldError::new(field, "Give the passkey a name, like \"Work laptop\"."));
+            return Err(FieldError::new(
+                field,
+                "Give the passkey a name, like \"Work laptop\".",
+            ));
         }
         if value.chars().count() > 60 {
-            return Err(FieldError::new(field, "A passkey name can be at most 60 characters."));
+            return Err(FieldError::new(
+                field,
+                "A passkey name can be at most 60 characters.",
+            ));
         }
         if value.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-            return Err(FieldError::new(field, "The name contains characters that are not allowed."));
+            return Err(FieldError::new(
+                field,
+                "The name contains characters that are not allowed.",
+            ));
         }
         Ok(Self(value.to_string()))
     }

@@ -80,6 +80,7 @@ fn keeps_an_outcome_measure<'v>(ticked: &[Ticked]) -> form::Result<'v, ()> {
 struct OptionsForm {
     staff_two_factor: Checkbox,
     staff_require_authenticator: Checkbox,
+    admin_require_passkey: Checkbox,
     client_two_factor: Checkbox,
     #[field(validate = within(1, 400))]
     device_days: Trimmed<i32>,
@@ -99,6 +100,7 @@ struct OptionsForm {
 const ECHO: &[&str] = &[
     "staff_two_factor",
     "staff_require_authenticator",
+    "admin_require_passkey",
     "client_two_factor",
     "device_days",
     "idle_minutes",
@@ -182,6 +184,7 @@ fn current_values(owner: &OwnerUser, current: &Options) -> FormState {
         "staff_require_authenticator",
         ticked(current.staff_require_authenticator),
     );
+    set("admin_require_passkey", ticked(current.admin_require_passkey));
     set("client_two_factor", ticked(current.client_two_factor || mobile));
     set("device_days", current.device_days.to_string());
     set("idle_minutes", current.idle_minutes.to_string());
@@ -230,6 +233,7 @@ async fn save(
     let input = Options {
         staff_two_factor: input.staff_two_factor.0,
         staff_require_authenticator: input.staff_require_authenticator.0,
+        admin_require_passkey: input.admin_require_passkey.0,
         client_two_factor: input.client_two_factor.0,
         device_days: input.device_days.0,
         idle_minutes: input.idle_minutes.0,
@@ -238,8 +242,20 @@ async fn save(
         alliance_cutoff: input.alliance_cutoff.0,
         alliance_drop: input.alliance_drop.0,
     };
-    options::save(state, &owner, input, meta.ip).await?;
-    Ok(Page::see_other("/options?saved=true"))
+    match options::save(state, &owner, input, meta.ip).await {
+        Ok(()) => Ok(Page::see_other("/options?saved=true")),
+        Err(AppError::Invalid(errors)) => {
+            let mut out = FormState::from_context(&form.context, ECHO, MESSAGES);
+            for error in errors {
+                out.add(error);
+            }
+            Ok(Page::WithStatus((
+                Status::UnprocessableEntity,
+                render(state, &owner, out, false).await?,
+            )))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 pub fn routes() -> Vec<Route> {

@@ -106,7 +106,9 @@ async fn rename(
             passkey::rename(state, &user.user, id.get(), &name).await?;
             Ok(Page::see_other("/security?passkey=renamed"))
         }
-        Err(error) => crate::routes::security::refused_page(state, &user, "passkey_name", &error.message).await,
+        Err(error) => {
+            crate::routes::security::refused_page(state, &user, "passkey_name", &error.message).await
+        }
     }
 }
 

@@ -55,7 +55,10 @@ async fn render(
             id: p.id,
             name: p.name,
             added: format_time(p.created_at),
-            last_used: p.last_used_at.map(format_time).unwrap_or_else(|| "Not yet".into()),
+            last_used: p
+                .last_used_at
+                .map(format_time)
+                .unwrap_or_else(|| "Not yet".into()),
         })
         .collect();
     // As if the person had an app: would the sign-in ask for it?

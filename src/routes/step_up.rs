@@ -32,7 +32,9 @@ fn is_sensitive(method: HttpMethod, path: &str) -> bool {
     match (method, parts.as_slice()) {
         (HttpMethod::Get, ["export.csv"] | ["audit.csv"]) => true,
         (HttpMethod::Post, ["options"] | ["staff", "new"]) => true,
-        (HttpMethod::Post, ["staff", n]) | (HttpMethod::Post, ["staff", n, "activate" | "deactivate"]) => id(n),
+        (HttpMethod::Post, ["staff", n]) | (HttpMethod::Post, ["staff", n, "activate" | "deactivate"]) => {
+            id(n)
+        }
         (HttpMethod::Post, ["staff" | "clients", n, "two-factor", "reset"]) => id(n),
         _ => false,
     }
@@ -119,7 +121,12 @@ impl<'r> rocket::data::FromData<'r> for KeptBody {
 }
 
 #[post("/step-up/keep?<next>", data = "<body>")]
-async fn keep(state: &State<AppState>, user: CurrentUser, next: &str, body: KeptBody) -> Result<Redirect, AppError> {
+async fn keep(
+    state: &State<AppState>,
+    user: CurrentUser,
+    next: &str,
+    body: KeptBody,
+) -> Result<Redirect, AppError> {
     let id = step_up::keep(state, &user, &local(next), body.0).await?;
     Ok(Redirect::to(format!("/step-up?next=/step-up/resume/{id}")))
 }
@@ -238,7 +245,11 @@ async fn verify(
     match step_up::verify(state, &user, &challenge, method, input.code, &meta).await? {
         Verification::Accepted => Ok(Page::see_other(next.clone())),
         Verification::Wrong { tries_left, .. } if tries_left > 0 => {
-            refused(Some(method), format!("That is not right ({tries_left} tries left).")).await
+            refused(
+                Some(method),
+                format!("That is not right ({tries_left} tries left)."),
+            )
+            .await
         }
         Verification::Wrong { .. } | Verification::Dead => {
             refused(
@@ -267,7 +278,8 @@ async fn resend(
     _form: CsrfChecked,
     meta: RequestMeta,
 ) -> Result<Flash<Redirect>, AppError> {
-    let next = url::form_urlencoded::byte_serialize(local(next.unwrap_or("/")).as_bytes()).collect::<String>();
+    let next =
+        url::form_urlencoded::byte_serialize(local(next.unwrap_or("/")).as_bytes()).collect::<String>();
     let back = format!("/step-up?next={next}&method=sms");
     let challenge = step_up::challenge(state, &user).await?;
     Ok(
@@ -284,7 +296,11 @@ async fn resend(
 
 /// Request options for a passkey as the step-up.
 #[post("/step-up/passkey/options")]
-async fn passkey_options(state: &State<AppState>, user: CurrentUser, _csrf: CsrfHeader) -> ApiResult<Json<Value>> {
+async fn passkey_options(
+    state: &State<AppState>,
+    user: CurrentUser,
+    _csrf: CsrfHeader,
+) -> ApiResult<Json<Value>> {
     Ok(Json(passkey::start_second_step(state, &user.user).await?))
 }
 
@@ -304,7 +320,9 @@ async fn resume(state: &State<AppState>, user: CurrentUser, id: i32) -> Result<P
             "That change was kept for 15 minutes and has expired. Please make it again.".into(),
         ));
     };
-    let mut fields: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let mut fields: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
     fields.push(("csrf_token".into(), user.session.csrf_token.clone()));
     Ok(Page::Html(Template::render(
         "step_up_resume",

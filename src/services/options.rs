@@ -8,9 +8,10 @@ use sea_orm::{
 
 use std::collections::HashSet;
 
-use entities::{account, authenticator, user, passkey};
+use entities::{account, authenticator, passkey, user};
 
 use crate::auth::guards::SignedIn;
+use crate::domain::FieldError;
 use crate::domain::Role;
 use crate::domain::measures::MeasureId;
 use crate::domain::scoring::FlagSettings;
@@ -25,6 +26,8 @@ use crate::state::AppState;
 pub struct Options {
     pub staff_two_factor: bool,
     pub staff_require_authenticator: bool,
+    /// Owners and admins must use a passkey (SPEC §2.1).
+    pub admin_require_passkey: bool,
     pub client_two_factor: bool,
     pub device_days: i32,
     pub idle_minutes: i32,
@@ -41,6 +44,7 @@ pub async fn current(db: &impl ConnectionTrait, owner: &SignedIn) -> Result<Opti
     Ok(Options {
         staff_two_factor: account.staff_two_factor,
         staff_require_authenticator: account.staff_require_authenticator,
+        admin_require_passkey: account.admin_require_passkey,
         client_two_factor: account.client_two_factor,
         device_days: account.device_days,
         idle_minutes: account.idle_minutes,
@@ -58,6 +62,17 @@ pub async fn save(
     input: Options,
     ip: Option<String>,
 ) -> Result<(), AppError> {
+    // An owner who requires passkeys of owners and admins must hold one: otherwise their next
+    // sign-in would stop at a walk-through they may not be able to finish on this device.
+    if input.admin_require_passkey
+        && !owner.account.admin_require_passkey
+        && second_step::passkey::count(&state.db, owner.user.id).await? == 0
+    {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "admin_require_passkey",
+            "Add a passkey for yourself on the Security page first.",
+        )]));
+    }
     let now = state.now();
     let txn = state.db.begin().await?;
     save_switches(&txn, now, owner.user.id, &owner.account, &input, ip).await?;
@@ -141,6 +156,11 @@ async fn save_switches(
         input.staff_require_authenticator.to_string(),
     );
     describe(
+        "admin_require_passkey",
+        account.admin_require_passkey.to_string(),
+        input.admin_require_passkey.to_string(),
+    );
+    describe(
         "client_two_factor",
         account.client_two_factor.to_string(),
         input.client_two_factor.to_string(),
@@ -158,6 +178,7 @@ async fn save_switches(
     let mut active = account.clone().into_active_model();
     active.staff_two_factor = Set(input.staff_two_factor);
     active.staff_require_authenticator = Set(input.staff_require_authenticator);
+    active.admin_require_passkey = Set(input.admin_require_passkey);
     active.client_two_factor = Set(input.client_two_factor);
     active.device_days = Set(input.device_days);
     active.idle_minutes = Set(input.idle_minutes);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_twilio;
+pub mod passkeys;
 pub mod tools;
 
 use std::collections::HashMap;
@@ -151,6 +152,8 @@ fn rand_bytes<const N: usize>() -> [u8; N] {
 /// One running app and what it talks to.
 pub struct TestApp {
     pub base: String,
+    /// What the app believes its address is (links, WebOTP, the passkey origin).
+    pub public_url: String,
     pub backend: Backend,
     pub clock: Clock,
     pub queries: outcomes::QueryCounter,
@@ -179,10 +182,31 @@ impl TestApp {
         .await
     }
 
+    /// An app whose `public_url` is `http://localhost:<its port>`: what passkeys need, since an
+    /// IP address is never a relying party ID.
+    pub async fn spawn_localhost(backend: Backend) -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("a free port");
+        Self::spawn_with(
+            backend,
+            AppOptions {
+                public_url: Some(format!("http://localhost:{port}")),
+                extra: vec![("port", port.to_string())],
+            },
+        )
+        .await
+    }
+
     pub async fn spawn_with(backend: Backend, options: AppOptions) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(TestDatabase::create(backend, dir.path()).await?);
         let twilio = FakeTwilio::start().await;
+        let public_url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8000".into());
         let mut figment = rocket::Config::figment()
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
@@ -192,13 +216,7 @@ impl TestApp {
             .merge(("data_dir", dir.path().display().to_string()))
             .merge(("database_url", db.url.clone()))
             .merge(("secret_key", SECRET_KEY))
-            .merge((
-                "public_url",
-                options
-                    .public_url
-                    .clone()
-                    .unwrap_or_else(|| "http://127.0.0.1:8000".into()),
-            ))
+            .merge(("public_url", public_url.clone()))
             .merge(("sms_provider", "twilio"))
             .merge(("twilio_api_base", twilio.base.clone()))
             .merge(("twilio_account_sid", fake_twilio::ACCOUNT_SID))
@@ -229,6 +247,7 @@ impl TestApp {
         let port = port_rx.await.expect("app reports its port");
         Some(Self {
             base: format!("http://127.0.0.1:{port}"),
+            public_url,
             backend,
             clock,
             queries,

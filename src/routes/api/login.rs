@@ -380,5 +380,13 @@ fn me(caller: ApiUser) -> Json<MeJson> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![login_route, verify, resend, logout, me, passkey_options, passkey_login]
+    routes![
+        login_route,
+        verify,
+        resend,
+        logout,
+        me,
+        passkey_options,
+        passkey_login
+    ]
 }

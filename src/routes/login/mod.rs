@@ -112,7 +112,13 @@ async fn submit(
         Ok(None) => {
             return Ok(Page::WithStatus((
                 Status::Unauthorized,
-                render(state, csrf.0.clone(), typed, Some(INVALID_CREDENTIALS.into()), None),
+                render(
+                    state,
+                    csrf.0.clone(),
+                    typed,
+                    Some(INVALID_CREDENTIALS.into()),
+                    None,
+                ),
             )));
         }
         Err(error) => return refused(error),

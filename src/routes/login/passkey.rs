@@ -149,7 +149,8 @@ async fn setup_finish(
 ) -> ApiResult<(Status, Json<SetUp>)> {
     let PasskeySetupLogin(setup) = setup;
     let name = name_from(&body.name)?;
-    let added = passkey::finish_registration(state, &setup.user, &name, &body.credential, meta.ip.clone()).await?;
+    let added =
+        passkey::finish_registration(state, &setup.user, &name, &body.credential, meta.ip.clone()).await?;
     session::delete(&state.db, setup.session.id).await?;
     let https = state.settings.https();
     let finished = sign_in::finish(

@@ -267,7 +267,15 @@ async fn resend(
         )));
     }
     let first = challenge.sends == 0;
-    match second_step::resend(state, &challenge, &pending.user, &pending.account, meta.ip.as_deref()).await {
+    match second_step::resend(
+        state,
+        &challenge,
+        &pending.user,
+        &pending.account,
+        meta.ip.as_deref(),
+    )
+    .await
+    {
         Ok(None) => {
             // The pending state lasts as long as the newest code.
             session::extend_pending(&state.db, pending.session.id, state.now()).await?;

@@ -7,7 +7,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::Value;
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
@@ -44,11 +46,10 @@ pub fn relying_party(public_url: &url::Url) -> Result<Webauthn, String> {
 }
 
 fn relying_party_of(state: &AppState) -> Result<&Webauthn, AppError> {
-    state.webauthn.as_ref().map_err(|why| {
-        AppError::BadRequest(format!(
-            "Passkeys are not available on this server: {why}."
-        ))
-    })
+    state
+        .webauthn
+        .as_ref()
+        .map_err(|why| AppError::BadRequest(format!("Passkeys are not available on this server: {why}.")))
 }
 
 fn refused() -> AppError {
@@ -209,7 +210,8 @@ pub async fn finish_registration(
     };
     let ceremony: PasskeyRegistration =
         serde_json::from_str(&ceremony).map_err(|e| AppError::Internal(e.to_string()))?;
-    let response: RegisterPublicKeyCredential = serde_json::from_value(credential.clone()).map_err(|_| refused())?;
+    let response: RegisterPublicKeyCredential =
+        serde_json::from_value(credential.clone()).map_err(|_| refused())?;
     let passkey = party
         .finish_passkey_registration(&response, &ceremony)
         .map_err(|_| refused())?;
@@ -247,13 +249,25 @@ pub async fn finish_registration(
             "A passkey named \"{}\" was added to your Outcomes user \"{}\". It signs you in without a password.\n\nIf this was not you, tell your account owner at once.\n",
             created.name, user.login
         );
-        notify::email(state, user.account_id, email, "Outcomes: a passkey was added", &body).await?;
+        notify::email(
+            state,
+            user.account_id,
+            email,
+            "Outcomes: a passkey was added",
+            &body,
+        )
+        .await?;
     }
     Ok(created)
 }
 
 /// Renames one of the person's passkeys; another's is "not found".
-pub async fn rename(state: &AppState, user: &user::Model, id: i32, name: &PasskeyName) -> Result<(), AppError> {
+pub async fn rename(
+    state: &AppState,
+    user: &user::Model,
+    id: i32,
+    name: &PasskeyName,
+) -> Result<(), AppError> {
     let updated = passkey::Entity::update_many()
         .col_expr(passkey::Column::Name, Expr::value(name.as_str()))
         .filter(passkey::Column::Id.eq(id))
@@ -268,7 +282,12 @@ pub async fn rename(state: &AppState, user: &user::Model, id: i32, name: &Passke
 }
 
 /// Removes one of the person's passkeys (audited, e-mailed); another's is "not found".
-pub async fn remove(state: &AppState, user: &user::Model, id: i32, ip: Option<String>) -> Result<(), AppError> {
+pub async fn remove(
+    state: &AppState,
+    user: &user::Model,
+    id: i32,
+    ip: Option<String>,
+) -> Result<(), AppError> {
     let found = passkey::Entity::find_by_id(id)
         .filter(passkey::Column::UserId.eq(user.id))
         .one(&state.db)
@@ -291,7 +310,14 @@ pub async fn remove(state: &AppState, user: &user::Model, id: i32, ip: Option<St
             "The passkey named \"{}\" was removed from your Outcomes user \"{}\".\n\nIf this was not you, tell your account owner at once.\n",
             found.name, user.login
         );
-        notify::email(state, user.account_id, email, "Outcomes: a passkey was removed", &body).await?;
+        notify::email(
+            state,
+            user.account_id,
+            email,
+            "Outcomes: a passkey was removed",
+            &body,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -339,7 +365,11 @@ pub enum Assertion {
 
 /// Checks a sign-in with a passkey alone. A counter going backwards is refused and audited as
 /// a clone signal.
-pub async fn finish_sign_in(state: &AppState, credential: &Value, ip: Option<String>) -> Result<Assertion, AppError> {
+pub async fn finish_sign_in(
+    state: &AppState,
+    credential: &Value,
+    ip: Option<String>,
+) -> Result<Assertion, AppError> {
     let party = relying_party_of(state)?;
     let Some(ceremony) = take_ceremony(state, SIGN_IN, None, credential).await? else {
         return Ok(Assertion::Refused);
@@ -368,7 +398,10 @@ pub async fn finish_sign_in(state: &AppState, credential: &Value, ip: Option<Str
     if !checked(state, &person, &row, result, ip).await? {
         return Ok(Assertion::Refused);
     }
-    let Some(practice) = account::Entity::find_by_id(person.account_id).one(&state.db).await? else {
+    let Some(practice) = account::Entity::find_by_id(person.account_id)
+        .one(&state.db)
+        .await?
+    else {
         return Ok(Assertion::Refused);
     };
     if !person.active || !practice.active {

@@ -127,7 +127,11 @@ pub async fn after_first_factor(
 /// Whether this person must add a passkey before going on: an owner or admin of a practice that
 /// requires one of them (`admin_require_passkey`), who has none. Never on a server that cannot
 /// offer passkeys (an IP address as `public_url`): nobody could comply.
-pub async fn passkey_setup_needed(state: &AppState, account: &account::Model, user: &user::Model) -> Result<bool, AppError> {
+pub async fn passkey_setup_needed(
+    state: &AppState,
+    account: &account::Model,
+    user: &user::Model,
+) -> Result<bool, AppError> {
     if !(account.admin_require_passkey && user.role.is_manager() && state.webauthn.is_ok()) {
         return Ok(false);
     }
@@ -228,15 +232,14 @@ async fn open_challenge(
             failure: None,
         });
     }
-    let (challenge, failure) =
-        second_step::start_challenge(
-            state,
-            &first.user,
-            &first.account,
-            channel.purpose(),
-            meta.ip.as_deref(),
-        )
-        .await?;
+    let (challenge, failure) = second_step::start_challenge(
+        state,
+        &first.user,
+        &first.account,
+        channel.purpose(),
+        meta.ip.as_deref(),
+    )
+    .await?;
     Ok(Next::Challenge {
         challenge,
         methods,
@@ -316,8 +319,15 @@ pub async fn complete_second_step(
         });
     }
     Ok(
-        match second_step::verify(state, pending.challenge, pending.user, method, code, meta.ip.as_deref())
-            .await?
+        match second_step::verify(
+            state,
+            pending.challenge,
+            pending.user,
+            method,
+            code,
+            meta.ip.as_deref(),
+        )
+        .await?
         {
             Verification::Accepted => {
                 let factors = pending.factors.clone().and(method.factor());

@@ -15,7 +15,11 @@ use super::FirstFactor;
 
 /// The person a signed assertion proves, or `None` (refused, audited: a wrong origin or RP ID,
 /// a replayed or expired challenge, an unknown credential, a counter that went backwards).
-pub async fn check(state: &AppState, credential: &Value, meta: &RequestMeta) -> Result<Option<FirstFactor>, AppError> {
+pub async fn check(
+    state: &AppState,
+    credential: &Value,
+    meta: &RequestMeta,
+) -> Result<Option<FirstFactor>, AppError> {
     match passkey::finish_sign_in(state, credential, meta.ip.clone()).await? {
         Assertion::Accepted(user, account) => Ok(Some(FirstFactor {
             user: *user,

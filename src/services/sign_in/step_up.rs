@@ -36,10 +36,12 @@ pub async fn is_fresh(state: &AppState, signed: &SignedIn) -> Result<bool, AppEr
 
 /// The methods this person may step up with.
 pub async fn methods(state: &AppState, signed: &SignedIn) -> Result<Methods, AppError> {
-    Ok(match second_step::requirement_for(state, &signed.account, &signed.user).await? {
-        Requirement::Required(methods) => methods,
-        _ => Methods::default(),
-    })
+    Ok(
+        match second_step::requirement_for(state, &signed.account, &signed.user).await? {
+            Requirement::Required(methods) => methods,
+            _ => Methods::default(),
+        },
+    )
 }
 
 /// The session's step-up challenge, opened (nothing texted) when there is none alive.
@@ -72,7 +74,8 @@ pub async fn verify(
     code: &str,
     meta: &RequestMeta,
 ) -> Result<Verification, AppError> {
-    let verdict = second_step::verify(state, challenge, &signed.user, method, code, meta.ip.as_deref()).await?;
+    let verdict =
+        second_step::verify(state, challenge, &signed.user, method, code, meta.ip.as_deref()).await?;
     if verdict == Verification::Accepted {
         let now = state.now();
         session::Entity::update_many()
@@ -117,7 +120,11 @@ pub async fn keep(state: &AppState, signed: &SignedIn, path: &str, body: String)
 }
 
 /// A kept form of this session, taken (it is sent once): its path and fields.
-pub async fn take(state: &AppState, signed: &SignedIn, id: i32) -> Result<Option<(String, String)>, AppError> {
+pub async fn take(
+    state: &AppState,
+    signed: &SignedIn,
+    id: i32,
+) -> Result<Option<(String, String)>, AppError> {
     let Some(found) = step_up_request::Entity::find_by_id(id)
         .filter(step_up_request::Column::SessionId.eq(signed.session.id))
         .one(&state.db)
@@ -125,6 +132,8 @@ pub async fn take(state: &AppState, signed: &SignedIn, id: i32) -> Result<Option
     else {
         return Ok(None);
     };
-    step_up_request::Entity::delete_by_id(found.id).exec(&state.db).await?;
+    step_up_request::Entity::delete_by_id(found.id)
+        .exec(&state.db)
+        .await?;
     Ok((found.expires_at > state.now()).then_some((found.path, found.body)))
 }
