@@ -145,7 +145,8 @@ impl Settings {
             }
             None => format!("sqlite://{}?mode=rwc", data_dir.join("outcomes.sqlite").display()),
         };
-        let public_url_text = raw.public_url.unwrap_or_else(|| "http://127.0.0.1:8000".into());
+        // `localhost`, not 127.0.0.1: passkeys need a host name (an IP is never a relying party).
+        let public_url_text = raw.public_url.unwrap_or_else(|| "http://localhost:8000".into());
         let public_url = url::Url::parse(&public_url_text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
