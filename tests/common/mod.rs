@@ -223,6 +223,11 @@ impl TestApp {
             .merge(("twilio_auth_token", fake_twilio::AUTH_TOKEN))
             .merge(("twilio_from", "+15005550006"));
         for (key, value) in options.extra {
+            // Figment does not read numbers out of strings: the port goes in as one.
+            if let ("port", Ok(port)) = (key, value.parse::<u16>()) {
+                figment = figment.merge((key, port));
+                continue;
+            }
             figment = figment.merge((key, value));
         }
         let clock = Clock::default();
