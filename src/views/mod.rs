@@ -1,6 +1,7 @@
 //! Typed template contexts: the header every signed-in page shares, and form state.
 
 pub mod chart;
+pub mod lists;
 pub mod outcomes;
 
 use std::collections::HashMap;

@@ -144,6 +144,21 @@ pub(crate) fn progress_rows(answer: &Answer) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The body rows of the table matching `table` (a CSS selector), each as its cells' texts.
+pub(crate) fn table_rows(answer: &Answer, table: &str) -> Vec<Vec<String>> {
+    let document = scraper::Html::parse_document(&answer.body);
+    let rows = scraper::Selector::parse(&format!("{table} tbody tr")).expect("selector");
+    let cells = scraper::Selector::parse("th, td").expect("selector");
+    document
+        .select(&rows)
+        .map(|row| {
+            row.select(&cells)
+                .map(|c| c.text().collect::<String>().trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
 pub(crate) fn row_for_session(answer: &Answer, session: &str) -> Vec<String> {
     progress_rows(answer)
         .into_iter()

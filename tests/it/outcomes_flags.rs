@@ -101,7 +101,7 @@ async fn a_low_or_falling_alliance_raises_the_alliance_flag(app: TestApp) {
         .into_iter()
         .find(|(_, id, _)| *id == falling)
         .expect("client on the dashboard");
-    assert!(row.2.contains("red"), "alliance column: {}", row.2);
+    assert!(row.2.contains("Red: alliance"), "flag column: {}", row.2);
 }
 
 /// Flag thresholds are account settings: after the owner changes the reliable change value, the

@@ -2,6 +2,7 @@
 //! client page with its graph, rating forms and devices (`page`), and the details form (`form`).
 
 mod form;
+mod list;
 mod page;
 
 use rocket::form::Contextual;
@@ -12,7 +13,7 @@ use serde::Serialize;
 
 use crate::auth::guards::SignedIn;
 use crate::auth::{CsrfChecked, CsrfForm, RequestMeta, StaffUser};
-use crate::domain::{AgeGroup, ClientId};
+use crate::domain::ClientId;
 use crate::error::AppError;
 use crate::services::clients::page as page_data;
 use crate::services::clients::{self, Credentials};
@@ -24,21 +25,6 @@ use page::render;
 pub(crate) use page::{RatingState, client_page, values_of};
 
 #[derive(Serialize)]
-struct ClientRow {
-    id: i32,
-    full_name: String,
-    user_id: String,
-    age_group: &'static str,
-    active: bool,
-}
-
-#[derive(Serialize)]
-struct ClientListPage {
-    layout: Layout,
-    clients: Vec<ClientRow>,
-}
-
-#[derive(Serialize)]
 struct CredentialsPage {
     layout: Layout,
     client_id: i32,
@@ -46,28 +32,6 @@ struct CredentialsPage {
     user_id: String,
     password: String,
     is_new: bool,
-}
-
-#[get("/clients")]
-async fn list(state: &State<AppState>, actor: StaffUser) -> Result<Template, AppError> {
-    let clients = clients::list(&state.db, &actor)
-        .await?
-        .into_iter()
-        .map(|c| ClientRow {
-            id: c.id,
-            full_name: c.full_name,
-            user_id: c.login,
-            age_group: c.age_group.map(AgeGroup::as_str).unwrap_or_default(),
-            active: c.active,
-        })
-        .collect();
-    Ok(Template::render(
-        "clients_list",
-        ClientListPage {
-            layout: Layout::new(&actor, "Clients"),
-            clients,
-        },
-    ))
 }
 
 fn credentials_page(actor: &SignedIn, credentials: Credentials, is_new: bool) -> Template {
@@ -198,7 +162,7 @@ async fn activate(
 
 pub fn routes() -> Vec<Route> {
     routes![
-        list,
+        list::list,
         new_form,
         create,
         show,
