@@ -170,13 +170,15 @@ impl Locale {
             .map(|t| t.timestamp())
     }
 
-    /// A stored number as people of this country write it: national format for the practice's
-    /// own country, international for any other; what cannot be read is shown as stored.
+    /// A stored number as people of this country write it: national format for numbers of the
+    /// practice's calling code, international for any other; what cannot be read is shown as
+    /// stored.
     pub fn phone(&self, e164: &str) -> String {
         let Ok(number) = phonenumber::parse(None, e164) else {
             return e164.to_string();
         };
-        let home = number.country().id().is_some() && number.country().id() == self.region.id();
+        // Same calling code: written the national way (a Canadian number in a US practice too).
+        let home = self.region.calling_code() == Some(number.code().value());
         let mode = if home { Mode::National } else { Mode::International };
         number.format().mode(mode).to_string()
     }

@@ -15,7 +15,7 @@ use crate::routes::login::{SetupCode, WRONG_SETUP_CODE, recovery_codes_page, set
 use crate::services::second_step::{self, Requirement, app, recovery};
 use crate::services::sign_in::password;
 use crate::state::AppState;
-use crate::views::{FormState, Layout, Page, format_time};
+use crate::views::{FormState, Layout, Page};
 
 #[derive(Serialize)]
 struct SecurityPage {
@@ -47,7 +47,9 @@ async fn render(
             // Someone with an app can always manage it, even if the practice stopped asking.
             second_step: with_app != Requirement::NotRequired || status.app_since.is_some(),
             app_required: app_required(user),
-            app_since: status.app_since.map(format_time),
+            app_since: status
+                .app_since
+                .map(|t| crate::services::practice::locale(state, &user.account).date_time(t)),
             recovery_left: status.recovery_left,
             phone_hint: user.user.phone.as_deref().map(mask),
             notice,

@@ -103,7 +103,7 @@ pub(crate) async fn total(staff: &Browser, client: i32, measure: &str, session: 
     );
     assert_eq!(
         answer.location(),
-        Some(format!("/clients/{client}#progress").as_str())
+        Some(format!("/clients/{client}?saved=rating#progress").as_str())
     );
 }
 
@@ -247,7 +247,7 @@ pub(crate) fn export_lines(csv: &Answer) -> Vec<Vec<String>> {
         .collect()
 }
 
-pub(crate) const EXPORT_HEADER: &str = "client_id,client_user_id,age_group,episode,session,measure,loinc_total,items,total,source,entered_by,time_utc";
+pub(crate) const EXPORT_HEADER: &str = "client_id,client_user_id,age_group,episode,session,measure,loinc_total,items,total,source,entered_by,time_utc,time_local";
 
 pub(crate) fn column(name: &str) -> usize {
     EXPORT_HEADER

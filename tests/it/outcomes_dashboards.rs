@@ -149,7 +149,7 @@ async fn export_has_one_line_per_rating_and_is_for_owners_and_admins(app: TestAp
     assert_eq!(csv.body.lines().next(), Some(EXPORT_HEADER));
     let lines = export_lines(&csv);
     assert_eq!(lines.len(), 4, "one line per rating: {}", csv.body);
-    assert!(lines.iter().all(|l| l.len() == 12), "{lines:?}");
+    assert!(lines.iter().all(|l| l.len() == 13), "{lines:?}");
     let phq = lines
         .iter()
         .find(|l| l[column("measure")] == "phq9")

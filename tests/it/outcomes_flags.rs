@@ -118,7 +118,7 @@ async fn a_changed_reliable_change_setting_applies_to_page_and_dashboard_alike(a
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{:?}", error_texts(&answer));
     let (colour, text) = flag(&client_page(&p.pat, client).await, "outcome-flag");
     assert_eq!(colour, "amber", "client page: {text}");
-    assert!(text.contains("6 (reliable change)"), "{text}");
+    assert!(text.contains("6 points (the reliable change)"), "{text}");
     let provider = caseload(&p.pat.get("/dashboard").await);
     assert_eq!(
         provider[0].0, "amber",

@@ -31,7 +31,7 @@ async fn a_clinicians_four_items_are_stored_and_shown_in_the_table_and_graph(app
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert_eq!(
         answer.location(),
-        Some(format!("/clients/{client}#progress").as_str())
+        Some(format!("/clients/{client}?saved=rating#progress").as_str())
     );
     let page = client_page(&p.pat, client).await;
     let row = row_for_session(&page, "1");

@@ -17,7 +17,10 @@ use crate::domain::ClientId;
 use crate::error::AppError;
 use crate::services::clients::page as page_data;
 use crate::services::clients::{self, Credentials};
+use crate::services::practice;
+use crate::services::second_step::{self, Requirement};
 use crate::state::AppState;
+use crate::views::notices::Saved;
 use crate::views::{FormState, Layout, Page};
 
 use form::{ClientForm, read};
@@ -32,18 +35,69 @@ struct CredentialsPage {
     user_id: String,
     password: String,
     is_new: bool,
+    /// For the printed sheet the client takes home.
+    practice: String,
+    sign_in_at: String,
+    next_steps: Vec<String>,
 }
 
-fn credentials_page(actor: &SignedIn, credentials: Credentials, is_new: bool) -> Template {
+/// What the client will meet at their first sign-in, in their words.
+fn next_steps(state: &AppState, actor: &SignedIn, client: &crate::services::User) -> Vec<String> {
+    let locale = practice::locale(state, &actor.account);
+    let mut steps = vec!["Open the address above and sign in with your user ID and password.".to_string()];
+    match second_step::requirement(&actor.account, client, false) {
+        Requirement::NotRequired => {}
+        Requirement::RequiredWithoutPhone => steps.push(
+            "Your practice texts a code at sign-in, but has no phone number for you yet: ask them to add one before you sign in.".into(),
+        ),
+        _ => steps.push(format!(
+            "On a phone or computer you have not used before, a 6-digit code is texted to your phone{}. Enter it to finish signing in; that device is then remembered.",
+            client
+                .phone
+                .as_deref()
+                .map(|p| format!(" ({})", mask_like(&locale.phone(p))))
+                .unwrap_or_default()
+        )),
+    }
+    steps.push("Then you will see the questionnaires your provider asks you to fill in.".into());
+    steps.push("Keep this sheet private. If you lose the password, ask your provider for a new one.".into());
+    steps
+}
+
+/// "(•••) •••-2671": enough to recognise one's own phone on paper, not to dial it.
+fn mask_like(formatted: &str) -> String {
+    let digits = formatted.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    formatted
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen + 4 > digits { c } else { '•' }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn credentials_page(state: &AppState, actor: &SignedIn, credentials: Credentials, is_new: bool) -> Template {
+    let sign_in_at = format!(
+        "{}/login",
+        state.settings.public_url.as_str().trim_end_matches('/')
+    );
     Template::render(
         "client_credentials",
         CredentialsPage {
             layout: Layout::new(actor, "Client sign-in details"),
             client_id: credentials.client.id,
             full_name: credentials.client.full_name.clone(),
+            next_steps: next_steps(state, actor, &credentials.client),
             user_id: credentials.login,
             password: credentials.password.expose().to_string(),
             is_new,
+            practice: actor.account.name.clone(),
+            sign_in_at,
         },
     )
 }
@@ -67,6 +121,7 @@ async fn create(
     match read(state, &actor, form.0).await? {
         // The credentials are shown once, on this answer; a reload would not show them again.
         Ok(input) => Ok(Page::Html(credentials_page(
+            state,
             &actor,
             clients::create(state, &actor, input, meta.ip).await?,
             true,
@@ -78,22 +133,24 @@ async fn create(
     }
 }
 
-#[get("/clients/<id>")]
+#[get("/clients/<id>?<saved>")]
 async fn show(
     state: &State<AppState>,
     actor: StaffUser,
     id: ClientId,
+    saved: Option<&str>,
     meta: RequestMeta,
 ) -> Result<Template, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     let page = page_data::open(state, &actor, &client, meta.ip).await?;
+    let locale = practice::locale(state, &actor.account);
     Ok(render(
+        state,
         &actor,
-        state.now(),
-        values_of(&client),
+        values_of(&client, &locale),
         Some(&client),
         page,
-        RatingState::default(),
+        (RatingState::default(), saved.and_then(Saved::parse)),
     ))
 }
 
@@ -109,7 +166,7 @@ async fn update(
     match read(state, &actor, form.0).await? {
         Ok(input) => {
             clients::update(state, &actor, client, input, meta.ip).await?;
-            Ok(Page::see_other(format!("/clients/{id}?saved=1")))
+            Ok(Page::see_other(format!("/clients/{id}?saved=details")))
         }
         Err(out) => Ok(Page::WithStatus((
             Status::UnprocessableEntity,
@@ -128,6 +185,7 @@ async fn reset_password(
 ) -> Result<Template, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     Ok(credentials_page(
+        state,
         &actor,
         clients::reset_password(state, &actor, client, meta.ip).await?,
         false,
@@ -144,7 +202,7 @@ async fn deactivate(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     clients::set_active(state, &actor, client, false, meta.ip).await?;
-    Ok(Page::see_other(format!("/clients/{id}")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=deactivated")))
 }
 
 #[post("/clients/<id>/activate", data = "<_form>")]
@@ -157,7 +215,7 @@ async fn activate(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     clients::set_active(state, &actor, client, true, meta.ip).await?;
-    Ok(Page::see_other(format!("/clients/{id}")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=activated")))
 }
 
 pub fn routes() -> Vec<Route> {

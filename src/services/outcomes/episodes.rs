@@ -125,13 +125,21 @@ async fn close_open(
     .await
 }
 
-/// Closes the open episode; the next rating opens a new one.
+/// Closes the open episode; the next rating opens a new one. Refused (`Invalid`) while a
+/// safety alert is open: the alert ranks the client first on every list through the open
+/// episode, and must not drop out of sight with it.
 pub async fn close_episode(
     state: &AppState,
     actor: &impl Acting,
     client: &VisibleClient,
 ) -> Result<(), AppError> {
     let txn = super::begin_write(&state.db).await?;
+    if super::alerts::open_alert(&txn, client.id).await? {
+        return Err(AppError::Invalid(vec![crate::domain::FieldError::new(
+            "episode",
+            "Mark the safety alert as seen before closing this episode.",
+        )]));
+    }
     close_open(&txn, state.now(), actor.acting_user().id, client).await?;
     txn.commit().await?;
     Ok(())
