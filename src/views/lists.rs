@@ -18,6 +18,8 @@ pub struct ClientRow {
     /// The triage label ("Red: outcome") and its colour class.
     pub flag: &'static str,
     pub flag_colour: &'static str,
+    /// The triage rank, 0 (alert) to 5 (no flag), for the page's data attributes.
+    pub rank: i32,
     pub safety_alert: bool,
     pub outcome_flag: &'static str,
     pub alliance_flag: &'static str,
@@ -41,6 +43,7 @@ impl ClientRow {
             provider: c.provider_name.unwrap_or_else(|| "Unassigned".into()),
             flag: c.attention.label(),
             flag_colour: c.attention.colour(),
+            rank: c.attention.rank(),
             safety_alert: c.attention == crate::domain::triage::Attention::SafetyAlert,
             outcome_flag: c.outcome_flag.as_str(),
             alliance_flag: c.alliance_flag.as_str(),
