@@ -259,14 +259,19 @@ async fn smallest_chart_text(driver: &WebDriver) -> WebDriverResult<f64> {
         .execute(
             r#"const svgs = Array.from(document.querySelectorAll('figure.chart svg'))
                  .filter(s => s.getBoundingClientRect().width > 0);
-               if (svgs.length !== 1) { return -svgs.length; }
-               const sizes = Array.from(svgs[0].querySelectorAll('text')).map(t =>
-                 parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+               if (svgs.length !== 1) { return 'visible graphs: ' + svgs.length + ' at ' + window.innerWidth; }
+               // The scale of each text's own transform (rotated labels included): |(a, b)|.
+               const sizes = Array.from(svgs[0].querySelectorAll('text')).map(t => {
+                 const m = t.getScreenCTM();
+                 return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+               });
                return Math.min(...sizes);"#,
             vec![],
         )
         .await?;
-    Ok(value.json().as_f64().unwrap_or(0.0))
+    let json = value.json().clone();
+    assert!(json.is_number(), "the graph's text could not be measured: {json}");
+    Ok(json.as_f64().unwrap_or(0.0))
 }
 
 fn screenshots() -> PathBuf {

@@ -23,6 +23,7 @@ use crate::views::{FormState, Layout};
 #[derive(Serialize)]
 struct AuditRow {
     at: String,
+    at_iso: String,
     at_utc: String,
     actor: String,
     actor_link: Option<String>,
@@ -60,6 +61,7 @@ impl AuditRow {
         };
         Self {
             at: locale.date_time(e.at),
+            at_iso: locale.rfc3339(e.at),
             at_utc: crate::clock::format_time(e.at),
             actor,
             actor_link,
