@@ -173,7 +173,7 @@ async fn destructive_actions_ask_first_on_a_page_of_their_own(app: TestApp) {
         p.pat.get(&format!("{base}/devices/revoke")).await.status,
         StatusCode::FORBIDDEN
     );
-    let pam = create_staff(&p.owner, "provider", "pam", "", None).await;
+    create_staff(&p.owner, "provider", "pam", "", None).await;
     let pam = crate::outcomes_common::sign_in(&app, "pam", STRONG_PASSWORD).await;
     assert_eq!(
         pam.get(&format!("{base}/episodes/close")).await.status,
@@ -203,7 +203,6 @@ async fn destructive_actions_ask_first_on_a_page_of_their_own(app: TestApp) {
         .await;
     assert_eq!(reset.status, StatusCode::OK);
     assert!(reset.element_text("client-password").is_some());
-    let _ = pam;
 }
 
 async fn an_episode_with_an_open_safety_alert_is_not_closed(app: TestApp) {

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{Answer, Browser, STRONG_PASSWORD, TestApp, create_staff, form_errors};
+use crate::common::{Answer, Browser, TestApp, create_staff, form_errors};
 use crate::outcomes_common::{caseload, error_texts, ors_series, practice, rate, select_texts, total};
 
 /// A client named `first last` of provider `provider`, created through the form; their id.
@@ -284,7 +284,6 @@ async fn the_client_list_searches_filters_and_sorts_in_the_address(app: TestApp)
         assert!(errors.contains_key(field), "{field}: {errors:?}");
     }
     assert!(bad.body.contains("value=\"ann\""), "typed values survive");
-    let _ = STRONG_PASSWORD;
 }
 
 crate::db_tests!(
