@@ -117,9 +117,12 @@ fn e(column: episode::Column) -> Expr {
     Expr::col((E, column))
 }
 
-/// A client without an open episode has no flag yet.
+/// A client without an open episode has no flag yet. The default is written into the SQL, not
+/// bound: PostgreSQL must see the GROUP BY expression as the very one selected, and two
+/// bound parameters are two different expressions to it.
 fn rank() -> Expr {
-    Func::coalesce([e(episode::Column::Attention), Expr::val(Attention::NoFlag.rank())]).into()
+    let no_flag = Expr::cust(Attention::NoFlag.rank().to_string());
+    Func::coalesce([e(episode::Column::Attention), no_flag]).into()
 }
 
 /// The clients of the actor's caseload (SPEC §1): provider — their own; supervisor — their
