@@ -100,6 +100,8 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
         sms_daily_budget: Set(500),
         active: Set(true),
         created_at: Set(now),
+        time_zone: Set("UTC".into()),
+        phone_region: Set(None),
         ..Default::default()
     }
     .insert(&txn)
@@ -274,11 +276,16 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
                 clinically_significant: false,
                 effect_size: None,
                 last_rated_at: None,
+                attention: 5,
+                off_track_since: None,
+                last_session_at: None,
             };
             let record = build_record(client, &settings, blank.clone(), ratings.clone());
             let mut row: episode::ActiveModel = blank.into();
             row.id = sea_orm::ActiveValue::NotSet;
-            apply_summary(&mut row, &record, now);
+            // Off track for anything from days to two months, so triage has an order to show.
+            let since = now - rng.random_range(0..60) * 86_400 - rng.random_range(0..86_400);
+            apply_summary(&mut row, &record, false, since);
             row
         })
         .collect();

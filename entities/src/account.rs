@@ -19,6 +19,10 @@ pub struct Model {
     pub created_at: i64,
     pub staff_require_authenticator: bool,
     pub admin_require_passkey: bool,
+    /// IANA time zone name; times are stored UTC and shown in it.
+    pub time_zone: String,
+    /// ISO 3166 country whose national phone format is read and shown; `None`: the server's.
+    pub phone_region: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,12 @@ pub struct Model {
     pub clinically_significant: bool,
     pub effect_size: Option<f64>,
     pub last_rated_at: Option<i64>,
+    /// Triage rank (0 open safety alert … 5 no flag yet; see `domain::triage`).
+    pub attention: i32,
+    /// Since when the client has needed attention (rank 3 or less); `None` otherwise.
+    pub off_track_since: Option<i64>,
+    /// When the latest session was rated.
+    pub last_session_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,9 @@ mod m20261122_000003_create_outcomes;
 mod m20261122_000004_create_access_tokens;
 mod m20261122_000005_create_authenticators;
 mod m20261130_000006_add_sms_destination;
+mod m20261130_000010_add_practice_locale;
+mod m20261130_000011_add_episode_triage;
+mod m20261130_000012_add_list_indexes;
 mod m20261130_000020_create_passkeys;
 
 pub struct Migrator;
@@ -22,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_access_tokens::Migration),
             Box::new(m20261122_000005_create_authenticators::Migration),
             Box::new(m20261130_000006_add_sms_destination::Migration),
+            Box::new(m20261130_000010_add_practice_locale::Migration),
+            Box::new(m20261130_000011_add_episode_triage::Migration),
+            Box::new(m20261130_000012_add_list_indexes::Migration),
             Box::new(m20261130_000020_create_passkeys::Migration),
         ]
     }

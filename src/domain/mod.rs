@@ -2,6 +2,7 @@
 
 pub mod etr;
 pub mod ids;
+pub mod locale;
 pub mod measures;
 pub mod password;
 pub mod phone;
@@ -9,10 +10,12 @@ pub mod role;
 pub mod scoring;
 pub mod session_number;
 pub mod text;
+pub mod triage;
 
 /// How far a session has got, and the factors a sign-in proved (stored by name).
 pub use entities::values::{Factor, Factors, SessionState};
 pub use ids::{ClientId, DeviceId, PasskeyId, StaffId};
+pub use locale::{Locale, PhoneRegion, TimeZone};
 pub use password::{NewPassword, PasswordContext};
 pub use phone::{PhoneEntry, PhoneNumber};
 pub use role::{AgeGroup, Plan, Role};

@@ -98,43 +98,46 @@ pub fn outcome_flag_at(
     let Some(expected) = expected else {
         return FlagResult::new(
             Flag::Grey,
-            format!("Intake {intake:.1} is above 32: no expected trajectory (grey)."),
+            format!(
+                "The first score, {intake:.1}, is above 32, where no expected trajectory is \
+                 published, so there is no flag."
+            ),
         );
     };
     let expected = round1(expected);
     let r = settings.reliable_change;
     let (s, e, rc, i) = (tenths(score), tenths(expected), tenths(r), tenths(intake));
-    let rc_text = format!("{} (reliable change)", figure(r));
+    let rc_text = format!("{} points (the reliable change)", figure(r));
     if s <= i - rc {
         FlagResult::new(
             Flag::Red,
             format!(
-                "Session {session}: score {score:.1} is at least {rc_text} below the intake \
-                 {intake:.1}: red (at risk, reliable deterioration)."
+                "At session {session} the score of {score:.1} is at least {rc_text} below \
+                 the first score of {intake:.1}, so the client is reliably worse than at the start."
             ),
         )
     } else if s < e - rc {
         FlagResult::new(
             Flag::Red,
             format!(
-                "Session {session}: score {score:.1} is below the expected {expected:.1} by more \
-                 than {rc_text}: red (at risk)."
+                "At session {session} the score of {score:.1} is more than {rc_text} below \
+                 the {expected:.1} expected by now, so the client is at risk of not benefiting."
             ),
         )
     } else if s < e {
         FlagResult::new(
             Flag::Amber,
             format!(
-                "Session {session}: score {score:.1} is below the expected {expected:.1} by no \
-                 more than {rc_text}: amber (below expected)."
+                "At session {session} the score of {score:.1} is below the {expected:.1} \
+                 expected by now, but by no more than {rc_text}."
             ),
         )
     } else {
         FlagResult::new(
             Flag::Green,
             format!(
-                "Session {session}: score {score:.1} is at or above the expected {expected:.1}: \
-                 green (on track)."
+                "At session {session} the score of {score:.1} is at or above the \
+                 {expected:.1} expected by now, so the client is on track."
             ),
         )
     }
@@ -143,21 +146,27 @@ pub fn outcome_flag_at(
 fn too_few_ratings() -> FlagResult {
     FlagResult::new(
         Flag::Grey,
-        "Fewer than 2 outcome ratings: no flag yet (grey).".into(),
+        "A flag needs at least two outcome ratings, and there are fewer so far.".into(),
     )
 }
 
 /// The alliance flag for the latest of `scores` (SRS/CSRS totals in session order).
 pub fn alliance_flag(scores: &[f64], settings: &FlagSettings) -> FlagResult {
     let Some(&latest) = scores.last() else {
-        return FlagResult::new(Flag::Grey, "No alliance rating yet (grey).".into());
+        return FlagResult::new(
+            Flag::Grey,
+            "There is no alliance rating yet, so there is no alliance flag.".into(),
+        );
     };
     let cutoff = figure(settings.alliance_cutoff);
     let drop = figure(settings.alliance_drop);
     if tenths(latest) < tenths(settings.alliance_cutoff) {
         return FlagResult::new(
             Flag::Red,
-            format!("Alliance {latest:.1} is below {cutoff}: red (alliance concern)."),
+            format!(
+                "The latest alliance rating, {latest:.1}, is below {cutoff}, so talk with the \
+                 client about how the sessions are going."
+            ),
         );
     }
     let previous = scores.len().checked_sub(2).and_then(|i| scores.get(i));
@@ -167,8 +176,8 @@ pub fn alliance_flag(scores: &[f64], settings: &FlagSettings) -> FlagResult {
             return FlagResult::new(
                 Flag::Red,
                 format!(
-                    "Alliance {latest:.1} fell by {:.1} from {previous:.1} (a fall of {drop} or \
-                     more): red (alliance concern).",
+                    "The alliance rating fell from {previous:.1} to {latest:.1}, by {:.1} \
+                     (a fall of {drop} or more counts), so ask the client what changed.",
                     round1(previous - latest)
                 ),
             );
@@ -176,7 +185,10 @@ pub fn alliance_flag(scores: &[f64], settings: &FlagSettings) -> FlagResult {
     }
     FlagResult::new(
         Flag::Green,
-        format!("Alliance {latest:.1} is at or above {cutoff} and did not fall by {drop} or more: green."),
+        format!(
+            "The latest alliance rating, {latest:.1}, is {cutoff} or above and did not fall by \
+             {drop} or more."
+        ),
     )
 }
 

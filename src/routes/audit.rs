@@ -1,79 +1,321 @@
-//! `/audit` and `/audit.csv`: the account's audit log for owners and admins.
+//! `/audit` and `/audit.csv`: the account's audit log for owners and admins — names instead of
+//! ids, a plain title per event, the practice's local time, filters by person, event and
+//! dates, and pages of 50 (the CSV has every matching event).
 
-use rocket::http::ContentType;
-use rocket::{Route, State, get, routes};
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rocket::http::{ContentType, Status};
+use rocket::{FromForm, Route, State, get, routes};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::ManagerUser;
+use crate::domain::{FieldError, Locale, Role};
 use crate::error::AppError;
-use crate::services::audit::{self, Entry};
+use crate::services::audit::{self, Entry, Filters, Named, subject_person};
+use crate::services::practice;
 use crate::state::AppState;
-use crate::views::{Layout, format_time};
+use crate::views::audit::{EVENTS, outcome, title};
+use crate::views::lists::Pager;
+use crate::views::{FormState, Layout};
 
 #[derive(Serialize)]
 struct AuditRow {
     at: String,
+    at_iso: String,
+    at_utc: String,
     actor: String,
+    actor_link: Option<String>,
     action: String,
+    title: String,
     subject: String,
+    subject_link: Option<String>,
     ip: String,
     outcome: String,
+    failed: bool,
     details: String,
 }
 
-impl From<Entry> for AuditRow {
-    fn from(e: Entry) -> Self {
+/// Where a person's page is, for the log's links.
+fn link(id: i32, named: &Named) -> String {
+    if named.role == Role::Client {
+        format!("/clients/{id}")
+    } else {
+        format!("/staff/{id}")
+    }
+}
+
+impl AuditRow {
+    fn new(e: Entry, names: &HashMap<i32, Named>, locale: &Locale) -> Self {
+        let person = |id: i32| names.get(&id).map(|n| (n.name.clone(), link(id, n)));
+        let (actor, actor_link) = match e.actor_id.map(|id| (id, person(id))) {
+            Some((_, Some((name, href)))) => (name, Some(href)),
+            Some((id, None)) => (format!("Person {id} (not in this practice)"), None),
+            None => ("The service".to_string(), None),
+        };
+        let subject_id = e.subject.as_deref().and_then(subject_person);
+        let (subject, subject_link) = match subject_id.and_then(person) {
+            Some((name, href)) => (name, Some(href)),
+            None => (e.subject.clone().unwrap_or_default(), None),
+        };
         Self {
-            at: format_time(e.at),
-            actor: e.actor_id.map(|a| format!("user {a}")).unwrap_or_default(),
+            at: locale.date_time(e.at),
+            at_iso: locale.rfc3339(e.at),
+            at_utc: crate::clock::format_time(e.at),
+            actor,
+            actor_link,
+            title: title(&e.action),
             action: e.action,
-            subject: e.subject.unwrap_or_default(),
+            subject,
+            subject_link,
             ip: e.ip.unwrap_or_default(),
-            outcome: e.outcome,
+            failed: e.outcome == "failure",
+            outcome: outcome(&e.outcome).to_string(),
             details: e.details.unwrap_or_default(),
         }
     }
 }
 
 #[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+#[derive(Serialize)]
 struct AuditPage {
     layout: Layout,
+    form: FormState,
+    people: Vec<Choice>,
+    events: Vec<Choice>,
+    zone: &'static str,
     rows: Vec<AuditRow>,
+    pager: Option<Pager>,
+    csv: String,
 }
 
-/// The page shows the latest events; the CSV has them all.
-const PAGE_ROWS: u64 = 500;
+/// The query as typed; each field is read (and refused) on its own.
+#[derive(FromForm, Default)]
+struct AuditQuery<'r> {
+    person: Option<&'r str>,
+    event: Option<&'r str>,
+    from: Option<&'r str>,
+    to: Option<&'r str>,
+    page: Option<&'r str>,
+}
 
-#[get("/audit")]
-async fn page(state: &State<AppState>, actor: ManagerUser) -> Result<Template, AppError> {
-    let rows = audit::entries(&state.db, &actor, Some(PAGE_ROWS))
+fn blank(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+const DATE_FORMAT: &str = "Enter a date as YYYY-MM-DD, e.g. 2026-03-31.";
+
+/// The filters in UTC seconds (the dates are the practice's days), or the form's messages.
+fn read(query: &AuditQuery<'_>, locale: &Locale, form: &mut FormState) -> Option<(Filters, u64)> {
+    for (name, value) in [
+        ("person", query.person),
+        ("event", query.event),
+        ("from", query.from),
+        ("to", query.to),
+    ] {
+        form.values
+            .insert(name.into(), value.unwrap_or_default().to_string());
+    }
+    let person = match blank(query.person).map(str::parse::<i32>) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            form.add(FieldError::new("person", "Choose a person from the list."));
+            None
+        }
+    };
+    let action = blank(query.event).map(str::to_string);
+    if action.as_ref().is_some_and(|a| a.len() > 64) {
+        form.add(FieldError::new("event", "Choose an event from the list."));
+    }
+    let mut day = |name: &'static str, value: Option<&str>| match blank(value)
+        .map(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d"))
+    {
+        None => None,
+        Some(Ok(date)) => Some(date),
+        Some(Err(_)) => {
+            form.add(FieldError::new(name, DATE_FORMAT));
+            None
+        }
+    };
+    let from = day("from", query.from);
+    let to = day("to", query.to);
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        form.add(FieldError::new(
+            "to",
+            "The last day must not be before the first.",
+        ));
+    }
+    let page = match blank(query.page).map(str::parse::<u64>) {
+        None => 1,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => {
+            form.add(FieldError::new("page", "Pages are numbered from 1."));
+            1
+        }
+    };
+    if !form.is_valid() {
+        return None;
+    }
+    let filters = Filters {
+        person,
+        action,
+        from: from.and_then(|d| locale.start_of_day(d)),
+        // Through the end of the last day: up to the start of the next.
+        until: to.and_then(|d| d.succ_opt()).and_then(|d| locale.start_of_day(d)),
+    };
+    Some((filters, page))
+}
+
+/// The query part shared by the page links and the CSV link.
+fn query_string(form: &FormState, page: Option<u64>) -> String {
+    let mut url = url::form_urlencoded::Serializer::new(String::new());
+    for name in ["person", "event", "from", "to"] {
+        if let Some(value) = form.values.get(name).filter(|v| !v.trim().is_empty()) {
+            url.append_pair(name, value.trim());
+        }
+    }
+    if let Some(page) = page {
+        url.append_pair("page", &page.to_string());
+    }
+    url.finish()
+}
+
+#[get("/audit?<query..>")]
+async fn page(
+    state: &State<AppState>,
+    actor: ManagerUser,
+    query: AuditQuery<'_>,
+) -> Result<(Status, Template), AppError> {
+    let locale = practice::locale(state, &actor.account);
+    let mut form = FormState::default();
+    let read = read(&query, &locale, &mut form);
+    let (status, rows, pager, chosen) = match read {
+        Some((filters, page)) => {
+            let found = audit::page(&state.db, &actor, &filters, page).await?;
+            let names = audit::names(&state.db, &actor, &found.rows, filters.person).await?;
+            let pager = Pager::new(&found, found.rows.len(), |p| {
+                format!("/audit?{}", query_string(&form, Some(p)))
+            });
+            let chosen = filters
+                .person
+                .and_then(|id| names.get(&id).map(|n| (id, n.name.clone())));
+            let rows = found
+                .rows
+                .into_iter()
+                .map(|e| AuditRow::new(e, &names, &locale))
+                .collect();
+            (Status::Ok, rows, Some(pager), chosen)
+        }
+        None => (Status::UnprocessableEntity, Vec::new(), None, None),
+    };
+    let mut people: Vec<Choice> = audit::staff(&state.db, &actor)
         .await?
         .into_iter()
-        .map(AuditRow::from)
+        .map(|(id, name)| Choice {
+            value: id.to_string(),
+            label: name,
+        })
         .collect();
-    Ok(Template::render(
-        "audit",
-        AuditPage {
-            layout: Layout::new(&actor, "Audit log"),
-            rows,
-        },
-    ))
+    // A client chosen from their page's link is offered too, so the form shows who it is.
+    if let Some((id, name)) = chosen
+        && !people.iter().any(|p| p.value == id.to_string())
+    {
+        people.insert(
+            0,
+            Choice {
+                value: id.to_string(),
+                label: name,
+            },
+        );
+    }
+    let events = EVENTS
+        .iter()
+        .map(|(action, title)| Choice {
+            value: (*action).to_string(),
+            label: (*title).to_string(),
+        })
+        .collect();
+    let csv = format!("/audit.csv?{}", query_string(&form, None));
+    let page = AuditPage {
+        layout: Layout::new(&actor, "Audit log"),
+        people,
+        events,
+        zone: locale.zone.name(),
+        rows,
+        pager,
+        csv,
+        form,
+    };
+    Ok((status, Template::render("audit", page)))
 }
 
-#[get("/audit.csv")]
-async fn csv_export(state: &State<AppState>, actor: ManagerUser) -> Result<(ContentType, String), AppError> {
+#[get("/audit.csv?<query..>")]
+async fn csv_export(
+    state: &State<AppState>,
+    actor: ManagerUser,
+    query: AuditQuery<'_>,
+) -> Result<(ContentType, String), AppError> {
+    let locale = practice::locale(state, &actor.account);
+    let mut form = FormState::default();
+    let Some((filters, _)) = read(&query, &locale, &mut form) else {
+        let message = form.errors.values().cloned().collect::<Vec<_>>().join(" ");
+        return Err(AppError::BadRequest(message));
+    };
+    let entries = audit::entries(&state.db, &actor, &filters).await?;
+    let names = audit::names(&state.db, &actor, &entries, None).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
+    // The first columns keep their old meaning for existing readers; the practice's local time
+    // and the names follow.
     writer
         .write_record([
-            "time_utc", "actor", "action", "subject", "ip", "outcome", "details",
+            "time_utc",
+            "actor",
+            "action",
+            "subject",
+            "ip",
+            "outcome",
+            "details",
+            "time_local",
+            "actor_name",
+            "event",
+            "subject_name",
         ])
         .map_err(internal)?;
-    for entry in audit::entries(&state.db, &actor, None).await? {
-        let r = AuditRow::from(entry);
+    for entry in entries {
+        let actor_id = entry.actor_id.map(|a| format!("user {a}")).unwrap_or_default();
+        let subject = entry.subject.clone().unwrap_or_default();
+        let at_utc = crate::clock::format_time(entry.at);
+        let at_local = locale.rfc3339(entry.at);
+        let r = AuditRow::new(entry, &names, &locale);
+        let subject_name = if subject_person(&subject).is_some() {
+            r.subject.clone()
+        } else {
+            String::new()
+        };
         writer
-            .write_record([r.at, r.actor, r.action, r.subject, r.ip, r.outcome, r.details])
+            .write_record([
+                at_utc,
+                actor_id,
+                r.action,
+                subject,
+                r.ip,
+                r.outcome,
+                r.details,
+                at_local,
+                r.actor,
+                r.title,
+                subject_name,
+            ])
             .map_err(internal)?;
     }
     let bytes = writer

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::auth::{CsrfChecked, CurrentUser, ManagerUser, RequestMeta};
 use crate::domain::{ClientId, DeviceId, StaffId};
 use crate::error::AppError;
-use crate::services::{clients, devices, second_factors, staff};
+use crate::services::{clients, devices, practice, second_factors, staff};
 use crate::state::AppState;
 use crate::views::{DeviceRow, Layout, Page, device_rows};
 
@@ -16,19 +16,22 @@ use crate::views::{DeviceRow, Layout, Page, device_rows};
 struct DevicesPage {
     layout: Layout,
     devices: Vec<DeviceRow>,
+    saved: bool,
 }
 
-#[get("/devices")]
-async fn list(state: &State<AppState>, user: CurrentUser) -> Result<Template, AppError> {
+#[get("/devices?<saved>")]
+async fn list(state: &State<AppState>, user: CurrentUser, saved: Option<&str>) -> Result<Template, AppError> {
     let devices = device_rows(
         devices::list_for_user(&state.db, user.user.id).await?,
         state.now(),
+        &practice::locale(state, &user.account),
     );
     Ok(Template::render(
         "devices",
         DevicesPage {
             layout: Layout::new(&user, "My devices"),
             devices,
+            saved: saved.is_some(),
         },
     ))
 }
@@ -41,7 +44,7 @@ async fn revoke(
     _form: CsrfChecked,
 ) -> Result<Page, AppError> {
     devices::revoke_own(state, &user, id).await?;
-    Ok(Page::see_other("/devices"))
+    Ok(Page::see_other("/devices?saved=revoked"))
 }
 
 #[post("/staff/<id>/devices/revoke", data = "<_form>")]
@@ -54,7 +57,7 @@ async fn revoke_staff(
 ) -> Result<Page, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
     devices::revoke_all_of(state, &actor, &target, meta.ip).await?;
-    Ok(Page::see_other(format!("/staff/{id}")))
+    Ok(Page::see_other(format!("/staff/{id}?saved=devices-revoked")))
 }
 
 #[post("/clients/<id>/devices/revoke", data = "<_form>")]
@@ -67,7 +70,7 @@ async fn revoke_client(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     devices::revoke_all_of(state, &actor, &client, meta.ip).await?;
-    Ok(Page::see_other(format!("/clients/{id}")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=devices-revoked")))
 }
 
 #[post("/staff/<id>/two-factor/reset", data = "<_form>")]
@@ -80,7 +83,7 @@ async fn reset_staff(
 ) -> Result<Page, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
     second_factors::reset(state, &actor, &target, meta.ip).await?;
-    Ok(Page::see_other(format!("/staff/{id}?reset=true")))
+    Ok(Page::see_other(format!("/staff/{id}?saved=factors-reset")))
 }
 
 #[post("/clients/<id>/two-factor/reset", data = "<_form>")]
@@ -93,7 +96,7 @@ async fn reset_client(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     second_factors::reset(state, &actor, &client, meta.ip).await?;
-    Ok(Page::see_other(format!("/clients/{id}?reset=true")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=factors-reset")))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -4,9 +4,11 @@ use rocket::http::Header;
 use rocket::{Route, State, get, routes};
 
 use crate::auth::{ManagerUser, RequestMeta};
+use crate::domain::Locale;
 use crate::domain::measures::{self, MeasureId};
 use crate::error::AppError;
 use crate::services::export::{self as exports, ExportedRating};
+use crate::services::practice;
 use crate::state::AppState;
 
 #[derive(rocket::Responder)]
@@ -16,7 +18,7 @@ struct CsvFile {
     disposition: Header<'static>,
 }
 
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "client_id",
     "client_user_id",
     "age_group",
@@ -29,11 +31,12 @@ const COLUMNS: [&str; 12] = [
     "source",
     "entered_by",
     "time_utc",
+    "time_local",
 ];
 
 /// One rating as a CSV line: the measure's LOINC code for its total, items space-separated,
-/// the time in RFC 3339.
-fn line(r: ExportedRating) -> [String; 12] {
+/// the time in RFC 3339, in UTC and in the practice's zone.
+fn line(r: ExportedRating, locale: &Locale) -> [String; 13] {
     let loinc = MeasureId::parse(&r.measure)
         .and_then(|m| measures::measure(m).loinc)
         .map(|l| l.total)
@@ -54,6 +57,7 @@ fn line(r: ExportedRating) -> [String; 12] {
         r.source.to_string(),
         r.entered_by.to_string(),
         at,
+        locale.rfc3339(r.at),
     ]
 }
 
@@ -66,8 +70,9 @@ async fn ratings_csv(
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS).map_err(internal)?;
+    let locale = practice::locale(state, &actor.account);
     for rating in exports::ratings(state, &actor, meta.ip).await? {
-        writer.write_record(line(rating)).map_err(internal)?;
+        writer.write_record(line(rating, &locale)).map_err(internal)?;
     }
     let bytes = writer
         .into_inner()

@@ -5,7 +5,10 @@ use rocket::form::{self, FromFormField, ValueField};
 use rocket::request::FromParam;
 
 use crate::domain::measures::MeasureId;
-use crate::domain::{ClientId, DeviceId, Email, FieldError, PasskeyId, PhoneEntry, SessionNumber, StaffId};
+use crate::domain::{
+    ClientId, DeviceId, Email, FieldError, PasskeyId, PhoneEntry, PhoneRegion, SessionNumber, StaffId,
+    TimeZone,
+};
 use crate::services::second_step::Method;
 
 fn refused<'v>(error: FieldError) -> form::Errors<'v> {
@@ -171,5 +174,35 @@ impl<'v> FromFormField<'v> for StaffId {
             .parse::<i32>()
             .map(StaffId::new)
             .map_err(|_| form::Error::validation("Choose someone from the list.").into())
+    }
+}
+
+/// A field a form may leave out to keep what is stored (an older form, a script posting the
+/// rest of the page); when it is sent, it must parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept<T>(pub Option<T>);
+
+#[rocket::async_trait]
+impl<'v, T: FromFormField<'v>> FromFormField<'v> for Kept<T> {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        T::from_value(field).map(|value| Self(Some(value)))
+    }
+
+    fn default() -> Option<Self> {
+        Some(Self(None))
+    }
+}
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for TimeZone {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        TimeZone::parse("time_zone", field.value).map_err(refused)
+    }
+}
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for PhoneRegion {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        PhoneRegion::parse("phone_region", field.value).map_err(refused)
     }
 }

@@ -4,6 +4,7 @@ mod account;
 pub mod api;
 mod audit;
 pub mod clients;
+pub mod confirm;
 mod dashboard;
 mod devices;
 mod export;
@@ -30,6 +31,7 @@ pub fn routes() -> Vec<Route> {
         dashboard::routes(),
         staff::routes(),
         clients::routes(),
+        confirm::routes(),
         ratings::routes(),
         my::routes(),
         audit::routes(),

@@ -30,10 +30,10 @@ struct MyPage {
 async fn my(state: &State<AppState>, client: ClientUser, done: Option<bool>) -> Result<Template, AppError> {
     let me = clients::own_record(&client);
     let progress = outcomes::own_progress(&state.db, &me).await?;
-    let graph = progress
-        .shared
-        .as_ref()
-        .map(|r| outcome_view("My progress by session", outcomes::age_of(&me), r));
+    let graph = progress.shared.as_ref().map(|r| {
+        let locale = crate::services::practice::locale(state, &client.account);
+        outcome_view("My progress by session", outcomes::age_of(&me), r, &locale)
+    });
     Ok(Template::render(
         "my",
         MyPage {

@@ -8,10 +8,11 @@ use serde::Serialize;
 
 use crate::auth::{CsrfForm, OwnerUser, RequestMeta};
 use crate::domain::measures::{MeasureId, MeasureKind, measure};
-use crate::domain::{Plan, Role};
+use crate::domain::{PhoneRegion, Plan, Role, TimeZone};
 use crate::error::AppError;
-use crate::routes::fields::{Checkbox, Trimmed, within};
-use crate::services::options::{self, Options, Unprotected};
+use crate::routes::fields::{Checkbox, Kept, Trimmed, within};
+use crate::services::options::{self, LocaleChange, Options, Unprotected};
+use crate::services::practice;
 use crate::state::AppState;
 use crate::views::{FormState, Layout, Page};
 
@@ -50,6 +51,47 @@ struct OptionsPage {
     plan_label: &'static str,
     saved: bool,
     missing_phones: Vec<UnprotectedRow>,
+    locale: LocaleChoices,
+}
+
+// --- The practice's time zone and phone country ---
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+/// The locale block's lists, and what the practice's times look like now.
+#[derive(Serialize)]
+struct LocaleChoices {
+    zones: Vec<Choice>,
+    regions: Vec<Choice>,
+    now_example: String,
+    phone_example: String,
+}
+
+fn locale_choices(state: &AppState, owner: &OwnerUser) -> LocaleChoices {
+    let locale = practice::locale(state, &owner.account);
+    let choice = |value: &str, label: String| Choice {
+        value: value.to_string(),
+        label,
+    };
+    LocaleChoices {
+        zones: TimeZone::choices()
+            .into_iter()
+            .map(|z| choice(z, z.replace('_', " ")))
+            .collect(),
+        regions: PhoneRegion::choices()
+            .into_iter()
+            .map(|r| {
+                let code = r.calling_code().map(|c| format!(" (+{c})")).unwrap_or_default();
+                choice(r.code(), format!("{}{code}", r.code()))
+            })
+            .collect(),
+        now_example: locale.date_time(state.now()),
+        phone_example: locale.region.example().unwrap_or_default(),
+    }
 }
 
 /// A ticked measure; an id the page never offered is dropped, as it always was.
@@ -94,6 +136,9 @@ struct OptionsForm {
     alliance_drop: Trimmed<f64>,
     #[field(validate = keeps_an_outcome_measure())]
     measures: Vec<Ticked>,
+    // The practice's locale (its own block of the page).
+    time_zone: Kept<TimeZone>,
+    phone_region: Kept<PhoneRegion>,
 }
 
 /// What a re-rendered form puts back: all of it.
@@ -108,6 +153,8 @@ const ECHO: &[&str] = &[
     "reliable_change",
     "alliance_cutoff",
     "alliance_drop",
+    "time_zone",
+    "phone_region",
 ];
 
 const MEASURES_REFUSED: &str = "Keep at least one outcome measure (ORS or CORS) switched on.";
@@ -132,6 +179,11 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     ("alliance_drop", "Alliance drop must be a number from 0.1 to 10."),
     ("measures", MEASURES_REFUSED),
+    (
+        "time_zone",
+        "Choose a time zone from the list, e.g. America/New_York.",
+    ),
+    ("phone_region", "Choose a country from the list, e.g. US or GB."),
 ];
 
 async fn render(
@@ -165,6 +217,7 @@ async fn render(
         plan_label: owner.plan().label(),
         saved,
         missing_phones,
+        locale: locale_choices(state, owner),
         form,
     };
     Ok(Template::render("options", page))
@@ -172,7 +225,7 @@ async fn render(
 
 /// The saved options as the form shows them. On the mobile plan, two-factor is on whatever
 /// the switches say.
-fn current_values(owner: &OwnerUser, current: &Options) -> FormState {
+fn current_values(state: &AppState, owner: &OwnerUser, current: &Options) -> FormState {
     let mut form = FormState::default();
     let mobile = owner.plan() == Plan::Mobile;
     let ticked = |on: bool| if on { "on".to_string() } else { String::new() };
@@ -200,6 +253,9 @@ fn current_values(owner: &OwnerUser, current: &Options) -> FormState {
     set("reliable_change", current.reliable_change.to_string());
     set("alliance_cutoff", current.alliance_cutoff.to_string());
     set("alliance_drop", current.alliance_drop.to_string());
+    let locale = practice::locale(state, &owner.account);
+    set("time_zone", locale.zone.name().to_string());
+    set("phone_region", locale.region.code().to_string());
     form
 }
 
@@ -209,7 +265,7 @@ async fn show(state: &State<AppState>, owner: OwnerUser, saved: Option<bool>) ->
     render(
         state,
         &owner,
-        current_values(&owner, &current),
+        current_values(state, &owner, &current),
         saved == Some(true),
     )
     .await
@@ -241,6 +297,10 @@ async fn save(
         reliable_change: input.reliable_change.0,
         alliance_cutoff: input.alliance_cutoff.0,
         alliance_drop: input.alliance_drop.0,
+        locale: LocaleChange {
+            time_zone: input.time_zone.0,
+            phone_region: input.phone_region.0,
+        },
     };
     match options::save(state, &owner, input, meta.ip).await {
         Ok(()) => Ok(Page::see_other("/options?saved=true")),

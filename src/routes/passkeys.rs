@@ -130,13 +130,13 @@ async fn remove(
     let CsrfForm(form) = form;
     let typed = form.value.map_or("", |f| f.current_password);
     if !password::verify_current(state, &user.user, typed, &meta).await? {
-        return Ok(crate::routes::security::refused_page(
+        return crate::routes::security::refused_page(
             state,
             &user,
             "passkey_password",
             "That is not your current password.",
         )
-        .await?);
+        .await;
     }
     passkey::remove(state, &user.user, id.get(), meta.ip).await?;
     Ok(Page::see_other("/security?passkey=removed"))

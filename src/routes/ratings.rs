@@ -10,6 +10,7 @@ use crate::domain::measures::MeasureId;
 use crate::domain::{ClientId, SessionNumber};
 use crate::error::AppError;
 use crate::routes::clients::{RatingState, client_page, values_of};
+use crate::routes::confirm::{ALERT_OPEN, Confirm, confirm_page};
 use crate::routes::fields::Optional;
 use crate::services::clients;
 use crate::services::outcomes::{self, CHOOSE_A_MEASURE, Entry, Source};
@@ -128,13 +129,14 @@ async fn record(
     if let Some(input) = form.value {
         let source = input.source();
         match outcomes::record(state, &actor, &client, input.into_entry(), source).await {
-            Ok(_) => return Ok(Page::see_other(format!("/clients/{id}#progress"))),
+            Ok(_) => return Ok(Page::see_other(format!("/clients/{id}?saved=rating#progress"))),
             Err(AppError::Invalid(errors)) => errors.into_iter().for_each(|e| typed.add(e)),
             Err(other) => return Err(other),
         }
     }
     let rating = RatingState::from_form(typed);
-    let page = client_page(state, &actor, values_of(&client), Some(&client), rating).await?;
+    let locale = crate::services::practice::locale(state, &actor.account);
+    let page = client_page(state, &actor, values_of(&client, &locale), Some(&client), rating).await?;
     Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
 }
 
@@ -146,8 +148,27 @@ async fn close_episode(
     _form: CsrfChecked,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    outcomes::close_episode(state, &actor, &client).await?;
-    Ok(Page::see_other(format!("/clients/{id}#progress")))
+    match outcomes::close_episode(state, &actor, &client).await {
+        Ok(()) => Ok(Page::see_other(format!(
+            "/clients/{id}?saved=episode-closed#progress"
+        ))),
+        Err(AppError::Invalid(_)) => {
+            let page = confirm_page(
+                &actor,
+                Confirm {
+                    title: "Close this episode?",
+                    person: &client.full_name,
+                    lines: &[],
+                    action: format!("/clients/{id}/episodes/close"),
+                    button: "Close the episode",
+                    cancel: format!("/clients/{id}#progress"),
+                    blocked: Some(ALERT_OPEN.into()),
+                },
+            );
+            Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 #[post("/clients/<id>/episodes/new", data = "<_form>")]
@@ -159,7 +180,9 @@ async fn new_episode(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     outcomes::start_new_episode(state, &actor, &client).await?;
-    Ok(Page::see_other(format!("/clients/{id}#progress")))
+    Ok(Page::see_other(format!(
+        "/clients/{id}?saved=episode-opened#progress"
+    )))
 }
 
 #[post("/clients/<id>/alerts/acknowledge", data = "<_form>")]
@@ -171,7 +194,7 @@ async fn acknowledge(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     outcomes::acknowledge_alerts(state, &actor, &client).await?;
-    Ok(Page::see_other(format!("/clients/{id}")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=alert-seen")))
 }
 
 #[derive(FromForm)]
@@ -192,7 +215,7 @@ async fn sharing(
         client_sees_graph: Checkbox(share),
     }) = form;
     clients::set_graph_sharing(state, &actor, client, share).await?;
-    Ok(Page::see_other(format!("/clients/{id}")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=sharing#progress")))
 }
 
 pub fn routes() -> Vec<Route> {

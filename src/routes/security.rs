@@ -15,7 +15,7 @@ use crate::routes::login::{SetupCode, WRONG_SETUP_CODE, recovery_codes_page, set
 use crate::services::second_step::{self, Requirement, app, passkey, recovery};
 use crate::services::sign_in::password;
 use crate::state::AppState;
-use crate::views::{FormState, Layout, Page, format_time};
+use crate::views::{FormState, Layout, Page};
 
 #[derive(Serialize)]
 struct SecurityPage {
@@ -48,16 +48,17 @@ async fn render(
     notice: Option<&'static str>,
 ) -> Result<Template, AppError> {
     let status = second_step::status(&state.db, user.user.id).await?;
+    let locale = crate::services::practice::locale(state, &user.account);
     let passkeys = passkey::list(&state.db, user.user.id)
         .await?
         .into_iter()
         .map(|p| PasskeyRow {
             id: p.id,
             name: p.name,
-            added: format_time(p.created_at),
+            added: locale.date_time(p.created_at),
             last_used: p
                 .last_used_at
-                .map(format_time)
+                .map(|t| locale.date_time(t))
                 .unwrap_or_else(|| "Not yet".into()),
         })
         .collect();
@@ -78,7 +79,9 @@ async fn render(
             // Someone with an app can always manage it, even if the practice stopped asking.
             second_step: with_app != Requirement::NotRequired || status.app_since.is_some(),
             app_required: app_required(user),
-            app_since: status.app_since.map(format_time),
+            app_since: status
+                .app_since
+                .map(|t| crate::services::practice::locale(state, &user.account).date_time(t)),
             recovery_left: status.recovery_left,
             phone_hint: user.user.phone.as_deref().map(mask),
             notice,

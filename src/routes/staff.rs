@@ -7,14 +7,16 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::{CsrfChecked, CsrfForm, ManagerUser, RequestMeta};
+use crate::domain::Locale;
 use crate::domain::{
     Email, FieldError, LoginId, NewPassword, PasswordContext, PersonName, PhoneEntry, Role, StaffId,
 };
 use crate::error::AppError;
 use crate::routes::fields::{Optional, Trimmed, take};
 use crate::services::staff::{self, ManagedStaff, StaffInput, StaffListing};
-use crate::services::{devices, login_taken, second_step};
+use crate::services::{devices, login_taken, practice, second_step};
 use crate::state::AppState;
+use crate::views::notices::{Saved, phone_hint};
 use crate::views::{DeviceRow, FormState, Layout, Page, device_rows};
 
 #[derive(Serialize)]
@@ -28,14 +30,15 @@ struct StaffRow {
     active: bool,
 }
 
-impl From<StaffListing> for StaffRow {
-    fn from(s: StaffListing) -> Self {
+impl StaffRow {
+    /// Phone numbers in the practice's format; a masked one stays masked.
+    fn new(s: StaffListing, locale: &Locale) -> Self {
         Self {
             id: s.id,
             role: s.role.label().to_string(),
             full_name: s.full_name,
             user_id: s.login,
-            phone: s.phone.unwrap_or_default(),
+            phone: s.phone.map(|p| locale.phone(&p)).unwrap_or_default(),
             email: s.email.unwrap_or_default(),
             active: s.active,
         }
@@ -67,6 +70,8 @@ struct StaffFormPage {
     supervisors: Vec<Choice>,
     devices: Vec<DeviceRow>,
     factor_summary: String,
+    phone_hint: String,
+    saved: Option<&'static str>,
 }
 
 /// The staff form. Text fields are checked after parsing (their rules need the other fields,
@@ -99,10 +104,11 @@ const TAKEN: &str = "That user ID is taken. Choose another.";
 
 #[get("/staff")]
 async fn list(state: &State<AppState>, actor: ManagerUser) -> Result<Template, AppError> {
+    let locale = practice::locale(state, &actor.account);
     let staff = staff::list(&state.db, &actor)
         .await?
         .into_iter()
-        .map(StaffRow::from)
+        .map(|s| StaffRow::new(s, &locale))
         .collect();
     Ok(Template::render(
         "staff_list",
@@ -123,7 +129,9 @@ async fn form_page(
     actor: &ManagerUser,
     form: FormState,
     target: Option<&ManagedStaff>,
+    saved: Option<&'static str>,
 ) -> Result<Template, AppError> {
+    let locale = practice::locale(state, &actor.account);
     let roles = staff::assignable_roles(actor.role())
         .into_iter()
         .map(|r| Choice {
@@ -144,7 +152,7 @@ async fn form_page(
         Some(t) => (
             format!("Staff: {}", t.full_name),
             devices::list_for_user(&state.db, t.id).await?,
-            second_step::summary(&state.db, t.id).await?,
+            second_step::summary(&state.db, t.id, &locale).await?,
         ),
         None => ("New staff member".to_string(), Vec::new(), String::new()),
     };
@@ -159,13 +167,15 @@ async fn form_page(
             is_self: target.is_some_and(|t| t.id == actor.user.id),
             roles,
             supervisors,
-            devices: device_rows(devices, state.now()),
+            devices: device_rows(devices, state.now(), &locale),
             factor_summary,
+            phone_hint: phone_hint(&locale),
+            saved,
         },
     ))
 }
 
-fn values_of(t: &ManagedStaff) -> FormState {
+fn values_of(t: &ManagedStaff, locale: &Locale) -> FormState {
     let mut form = FormState::default();
     let mut set = |k: &str, v: String| {
         form.values.insert(k.to_string(), v);
@@ -173,7 +183,10 @@ fn values_of(t: &ManagedStaff) -> FormState {
     set("full_name", t.full_name.clone());
     set("user_id", t.login.clone());
     set("role", t.role.as_str().to_string());
-    set("phone", t.phone.clone().unwrap_or_default());
+    set(
+        "phone",
+        t.phone.as_deref().map(|p| locale.phone(p)).unwrap_or_default(),
+    );
     set("email", t.email.clone().unwrap_or_default());
     set(
         "supervisor_id",
@@ -231,8 +244,10 @@ async fn check(
             }
         },
     };
-    let phone = take(out, "phone", input.phone, MESSAGES)
-        .and_then(|entry| out.take(entry.resolve("phone", &state.settings.phone_region)));
+    let phone = take(out, "phone", input.phone, MESSAGES).and_then(|entry| {
+        let region = practice::locale(state, &actor.account).region;
+        out.take(entry.resolve("phone", region.code()))
+    });
     let email = take(out, "email", input.email, MESSAGES).map(Optional::into_inner);
     let supervisor_id = match take(out, "supervisor_id", input.supervisor_id, MESSAGES) {
         None => None,
@@ -266,7 +281,7 @@ async fn check(
 async fn new_form(state: &State<AppState>, actor: ManagerUser) -> Result<Template, AppError> {
     let mut form = FormState::default();
     form.values.insert("role".into(), Role::Provider.as_str().into());
-    form_page(state, &actor, form, None).await
+    form_page(state, &actor, form, None, None).await
 }
 
 #[post("/staff/new", data = "<form>")]
@@ -290,14 +305,21 @@ async fn create(
     }
     Ok(Page::WithStatus((
         Status::UnprocessableEntity,
-        form_page(state, &actor, out, None).await?,
+        form_page(state, &actor, out, None, None).await?,
     )))
 }
 
-#[get("/staff/<id>")]
-async fn edit_form(state: &State<AppState>, actor: ManagerUser, id: StaffId) -> Result<Template, AppError> {
+#[get("/staff/<id>?<saved>")]
+async fn edit_form(
+    state: &State<AppState>,
+    actor: ManagerUser,
+    id: StaffId,
+    saved: Option<&str>,
+) -> Result<Template, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
-    form_page(state, &actor, values_of(&target), Some(&target)).await
+    let locale = practice::locale(state, &actor.account);
+    let notice = saved.and_then(Saved::parse).map(Saved::message);
+    form_page(state, &actor, values_of(&target, &locale), Some(&target), notice).await
 }
 
 #[post("/staff/<id>", data = "<form>")]
@@ -320,7 +342,7 @@ async fn update(
     }
     Ok(Page::WithStatus((
         Status::UnprocessableEntity,
-        form_page(state, &actor, out, Some(&target)).await?,
+        form_page(state, &actor, out, Some(&target), None).await?,
     )))
 }
 
@@ -334,7 +356,7 @@ async fn deactivate(
 ) -> Result<Page, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
     staff::set_active(state, &actor, target, false, meta.ip).await?;
-    Ok(Page::see_other(format!("/staff/{id}")))
+    Ok(Page::see_other(format!("/staff/{id}?saved=deactivated")))
 }
 
 #[post("/staff/<id>/activate", data = "<_form>")]
@@ -347,7 +369,7 @@ async fn activate(
 ) -> Result<Page, AppError> {
     let target = staff::find_managed(&state.db, &actor, id).await?;
     staff::set_active(state, &actor, target, true, meta.ip).await?;
-    Ok(Page::see_other(format!("/staff/{id}")))
+    Ok(Page::see_other(format!("/staff/{id}?saved=activated")))
 }
 
 pub fn routes() -> Vec<Route> {

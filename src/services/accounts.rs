@@ -64,6 +64,9 @@ pub async fn sign_up(state: &AppState, signup: Signup, ip: Option<String>) -> Re
         sms_daily_budget: Set(500),
         active: Set(true),
         created_at: Set(now),
+        // The server's country is where new practices start; the owner can change both on Options.
+        time_zone: Set("UTC".into()),
+        phone_region: Set(Some(state.settings.phone_region.clone())),
         ..Default::default()
     }
     .insert(&txn)

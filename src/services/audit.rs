@@ -1,11 +1,17 @@
 //! The append-only audit log: one call per event, never updated or deleted; owners and
-//! admins read their account's.
+//! admins read their account's, a page at a time, filtered by person, event and time.
+
+use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
-use entities::audit_log;
+use entities::{audit_log, user};
+
+use crate::domain::Role;
+use crate::services::caseload::{PAGE_ROWS, Paged};
 
 use crate::auth::guards::SignedIn;
 use crate::error::AppError;
@@ -92,6 +98,7 @@ pub async fn record_all(db: &impl ConnectionTrait, at: i64, events: Vec<Event<'_
 
 /// One recorded event as the log page and its CSV show it.
 pub struct Entry {
+    pub id: i32,
     pub at: i64,
     pub actor_id: Option<i32>,
     pub action: String,
@@ -101,23 +108,10 @@ pub struct Entry {
     pub details: Option<String>,
 }
 
-/// The actor's account's events, newest first; at most `limit` of them when given.
-pub async fn entries(
-    db: &impl ConnectionTrait,
-    actor: &SignedIn,
-    limit: Option<u64>,
-) -> Result<Vec<Entry>, AppError> {
-    let mut query = audit_log::Entity::find()
-        .filter(audit_log::Column::AccountId.eq(actor.account.id))
-        .order_by_desc(audit_log::Column::Id);
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    Ok(query
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| Entry {
+impl From<audit_log::Model> for Entry {
+    fn from(e: audit_log::Model) -> Self {
+        Self {
+            id: e.id,
             at: e.at,
             actor_id: e.actor_id,
             action: e.action,
@@ -125,6 +119,143 @@ pub async fn entries(
             ip: e.ip,
             outcome: e.outcome,
             details: e.details,
-        })
+        }
+    }
+}
+
+/// The person a subject names ("client 3", "user 2"), if it names one.
+pub fn subject_person(subject: &str) -> Option<i32> {
+    let (kind, id) = subject.split_once(' ')?;
+    matches!(kind, "client" | "user").then(|| id.parse().ok())?
+}
+
+/// What the log is narrowed to: a person (as actor or subject), one event, and a time range
+/// (`from` inclusive, `until` exclusive, UTC seconds).
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub person: Option<i32>,
+    pub action: Option<String>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+fn filtered(actor: &SignedIn, filters: &Filters) -> sea_orm::Select<audit_log::Entity> {
+    let mut query = audit_log::Entity::find().filter(audit_log::Column::AccountId.eq(actor.account.id));
+    if let Some(person) = filters.person {
+        query =
+            query.filter(Condition::any().add(audit_log::Column::ActorId.eq(person)).add(
+                audit_log::Column::Subject.is_in([format!("user {person}"), format!("client {person}")]),
+            ));
+    }
+    if let Some(action) = &filters.action {
+        query = query.filter(audit_log::Column::Action.eq(action.as_str()));
+    }
+    if let Some(from) = filters.from {
+        query = query.filter(audit_log::Column::At.gte(from));
+    }
+    if let Some(until) = filters.until {
+        query = query.filter(audit_log::Column::At.lt(until));
+    }
+    query
+}
+
+/// One page (1-based, `PAGE_ROWS` events) of the actor's account's events, newest first.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+    filters: &Filters,
+    page: u64,
+) -> Result<Paged<Entry>, AppError> {
+    let query = filtered(actor, filters);
+    let total = query.clone().count(db).await?;
+    let pages = total.div_ceil(PAGE_ROWS).max(1);
+    let page = page.clamp(1, pages);
+    let rows = query
+        .order_by_desc(audit_log::Column::At)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(PAGE_ROWS)
+        .offset((page - 1) * PAGE_ROWS)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Entry::from)
+        .collect();
+    Ok(Paged {
+        rows,
+        page,
+        pages,
+        total,
+    })
+}
+
+/// Every event of the actor's account matching `filters`, newest first (the CSV).
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+    filters: &Filters,
+) -> Result<Vec<Entry>, AppError> {
+    Ok(filtered(actor, filters)
+        .order_by_desc(audit_log::Column::At)
+        .order_by_desc(audit_log::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Entry::from)
+        .collect())
+}
+
+/// A person of the account as the log names them.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub name: String,
+    pub role: Role,
+}
+
+/// The names of the people these events mention (actors and subjects), in one statement;
+/// people of another account are never named.
+pub async fn names(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+    entries: &[Entry],
+    also: Option<i32>,
+) -> Result<HashMap<i32, Named>, AppError> {
+    let mut ids: Vec<i32> = entries
+        .iter()
+        .flat_map(|e| [e.actor_id, e.subject.as_deref().and_then(subject_person)])
+        .flatten()
+        .chain(also)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut named = HashMap::new();
+    for chunk in ids.chunks(1_000) {
+        for person in user::Entity::find()
+            .filter(user::Column::AccountId.eq(actor.account.id))
+            .filter(user::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            named.insert(
+                person.id,
+                Named {
+                    name: person.full_name,
+                    role: person.role,
+                },
+            );
+        }
+    }
+    Ok(named)
+}
+
+/// The account's staff, for the log's person filter.
+pub async fn staff(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<(i32, String)>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::AccountId.eq(actor.account.id))
+        .filter(user::Column::Role.ne(Role::Client))
+        .order_by_asc(user::Column::FullName)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
         .collect())
 }

@@ -1,12 +1,11 @@
-//! Dashboards: the caseload table (red first) and the account-wide figures. Each page runs a
-//! fixed number of queries whatever the caseload size, reading the episode summaries.
+//! Dashboards: one page of a worst-first list per role (`caseload` pages it in SQL), a
+//! supervisor's line per provider, and the account-wide figures. Each page runs a fixed number
+//! of statements whatever the caseload size, reading the episode summaries.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use entities::{episode, safety_alert, user};
@@ -14,8 +13,10 @@ use entities::{episode, safety_alert, user};
 use crate::auth::StaffUser;
 use crate::auth::guards::Acting;
 use crate::domain::scoring::Flag;
+use crate::domain::triage::Attention;
 use crate::domain::{AgeGroup, Role};
 use crate::error::AppError;
+use crate::services::caseload::{self, ListedClient, Paged};
 use crate::services::clients;
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,87 +43,116 @@ pub struct CaseloadDisplay {
     pub change: String,
 }
 
-/// What a staff member's dashboard shows, by role.
+/// What a staff member's dashboard shows, by role: always one page of a worst-first list.
 pub enum Dashboard {
-    /// Owners and admins: the clients needing attention (at most the limit asked for), how
-    /// many more there are, and the account-wide figures.
+    /// Owners and admins: the clients needing attention across the practice, and the
+    /// account-wide figures.
     Account {
-        flagged: Vec<CaseloadRow>,
-        more_flagged: u64,
+        attention: Paged<ListedClient>,
         figures: AccountFigures,
     },
-    /// Supervisors: their caseload by provider, providers in name order.
-    Supervisor(Vec<ProviderCaseload>),
-    /// Providers: their own caseload.
-    Provider(Vec<CaseloadRow>),
+    /// Supervisors: a line per provider, and the clients needing attention among them.
+    Supervisor {
+        providers: Vec<ProviderSummary>,
+        attention: Paged<ListedClient>,
+    },
+    /// Providers: their whole active caseload, worst first.
+    Provider(Paged<ListedClient>),
 }
 
-/// One provider's part of a supervisor's caseload.
-pub struct ProviderCaseload {
-    /// The provider's name, or "Unassigned".
-    pub provider: String,
-    pub clients: Vec<CaseloadRow>,
+/// One provider's active clients by triage rank (a supervisor's overview).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProviderSummary {
+    /// `None`: clients without a provider.
+    pub id: Option<i32>,
+    pub name: String,
+    pub total: i64,
+    pub alert: i64,
+    pub red: i64,
+    pub amber: i64,
+    pub green: i64,
+    pub grey: i64,
 }
 
-/// The actor's dashboard; owners and admins see at most `attention_limit` flagged clients.
+/// The actor's dashboard at `page` (1-based) of its list.
 pub async fn for_staff(
     db: &impl ConnectionTrait,
     actor: &StaffUser,
-    attention_limit: u64,
+    page: u64,
 ) -> Result<Dashboard, AppError> {
     Ok(match actor.role() {
-        Role::Owner | Role::Admin => {
-            let (flagged, more_flagged) = attention(db, actor.account.id, attention_limit).await?;
-            let figures = account_figures(db, actor.account.id).await?;
-            Dashboard::Account {
-                flagged,
-                more_flagged,
-                figures,
-            }
-        }
-        Role::Supervisor => Dashboard::Supervisor(by_provider(db, actor).await?),
-        _ => Dashboard::Provider(caseload(db, actor).await?),
+        Role::Owner | Role::Admin => Dashboard::Account {
+            attention: caseload::worst_first(db, actor, false, page).await?,
+            figures: account_figures(db, actor.account.id).await?,
+        },
+        Role::Supervisor => Dashboard::Supervisor {
+            providers: provider_summaries(db, actor).await?,
+            attention: caseload::worst_first(db, actor, false, page).await?,
+        },
+        _ => Dashboard::Provider(caseload::worst_first(db, actor, true, page).await?),
     })
 }
 
-/// A supervisor's caseload grouped by provider name.
-async fn by_provider(
+/// A supervisor's providers (themselves included when they have clients), each with their
+/// active clients counted by rank: two statements whatever the caseload.
+async fn provider_summaries(
     db: &impl ConnectionTrait,
     actor: &StaffUser,
-) -> Result<Vec<ProviderCaseload>, AppError> {
-    let rows = caseload(db, actor).await?;
+) -> Result<Vec<ProviderSummary>, AppError> {
+    let counts = caseload::counts_by_provider(db, actor).await?;
     let names: BTreeMap<i32, String> = user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(user::Column::SupervisorId.eq(actor.user.id))
+                .add(user::Column::Id.eq(actor.user.id)),
+        )
         .filter(user::Column::Role.ne(Role::Client))
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u.full_name))
         .collect();
-    let mut by_provider: BTreeMap<String, Vec<CaseloadRow>> = BTreeMap::new();
-    for row in rows {
-        let name = row
-            .provider_id
-            .and_then(|id| names.get(&id).cloned())
-            .unwrap_or_else(|| "Unassigned".into());
-        by_provider.entry(name).or_default().push(row);
+    let mut by_provider: BTreeMap<Option<i32>, ProviderSummary> = BTreeMap::new();
+    for (id, name) in &names {
+        if *id != actor.user.id {
+            by_provider.insert(
+                Some(*id),
+                ProviderSummary {
+                    id: Some(*id),
+                    name: name.clone(),
+                    ..ProviderSummary::default()
+                },
+            );
+        }
     }
-    Ok(by_provider
-        .into_iter()
-        .map(|(provider, clients)| ProviderCaseload { provider, clients })
-        .collect())
+    for count in counts {
+        let line = by_provider
+            .entry(count.provider_id)
+            .or_insert_with(|| ProviderSummary {
+                id: count.provider_id,
+                name: count
+                    .provider_id
+                    .and_then(|id| names.get(&id).cloned())
+                    .unwrap_or_else(|| "Unassigned".into()),
+                ..ProviderSummary::default()
+            });
+        line.total += count.n;
+        match Attention::from_rank(count.rank) {
+            Attention::SafetyAlert => line.alert += count.n,
+            Attention::RedOutcome | Attention::RedAlliance => line.red += count.n,
+            Attention::Amber => line.amber += count.n,
+            Attention::Green => line.green += count.n,
+            Attention::NoFlag => line.grey += count.n,
+        }
+    }
+    let mut lines: Vec<ProviderSummary> = by_provider.into_values().collect();
+    lines.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(lines)
 }
 
-fn flag_rank(flag: Flag) -> u8 {
-    match flag {
-        Flag::Red => 0,
-        Flag::Amber => 1,
-        Flag::Green => 2,
-        Flag::Grey => 3,
-    }
-}
-
-/// The actor's caseload with each client's latest score, change and flags; alerts and red first.
+/// The actor's whole active caseload with each client's latest score, change and flags,
+/// alerts and red first (the JSON API's caseload).
 pub async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<Vec<CaseloadRow>, AppError> {
     let people: Vec<user::Model> = clients::list(db, actor)
         .await?
@@ -132,47 +162,13 @@ pub async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<
     rows_for(db, people).await
 }
 
-/// Owners and admins: the clients needing attention (safety alerts, then red, then amber), at
-/// most `limit`, and how many more there are. Reads only the flagged episodes.
-pub async fn attention(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    limit: u64,
-) -> Result<(Vec<CaseloadRow>, u64), AppError> {
-    let alerted: Vec<i32> = safety_alert::Entity::find()
-        .select_only()
-        .column(safety_alert::Column::ClientId)
-        .filter(safety_alert::Column::AccountId.eq(account_id))
-        .filter(safety_alert::Column::AcknowledgedAt.is_null())
-        .into_tuple()
-        .all(db)
-        .await?;
-    let flagged = episode::Entity::find()
-        .filter(episode::Column::AccountId.eq(account_id))
-        .filter(episode::Column::ClosedAt.is_null())
-        .filter(episode::Column::OutcomeFlag.is_in([Flag::Red, Flag::Amber]));
-    let total = flagged.clone().count(db).await?;
-    // "red" sorts after "amber": descending puts red first.
-    let shown: Vec<i32> = flagged
-        .select_only()
-        .column(episode::Column::ClientId)
-        .order_by_desc(episode::Column::OutcomeFlag)
-        .order_by_asc(episode::Column::ClientId)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut ids: Vec<i32> = alerted.clone();
-    ids.extend(shown.iter().copied().filter(|id| !alerted.contains(id)));
-    ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let people = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.clone()))
-        .filter(user::Column::Active.eq(true))
-        .all(db)
-        .await?;
-    let more = (total + alerted.iter().filter(|id| !shown.contains(id)).count() as u64)
-        .saturating_sub(ids.len() as u64);
-    Ok((rows_for(db, people).await?, more))
+fn flag_rank(flag: Flag) -> u8 {
+    match flag {
+        Flag::Red => 0,
+        Flag::Amber => 1,
+        Flag::Green => 2,
+        Flag::Grey => 3,
+    }
 }
 
 /// Caseload rows for these clients: their open episode's summary and any open safety alert.

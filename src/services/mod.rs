@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod caseload;
 pub mod clients;
 pub mod dashboards;
 pub mod devices;
@@ -11,6 +12,7 @@ pub mod notify;
 pub mod options;
 pub mod outcomes;
 pub mod people;
+pub mod practice;
 pub mod second_factors;
 pub mod second_step;
 pub mod sign_in;

@@ -1,6 +1,7 @@
 //! The owner's Options: two-factor switches, device lifetime, idle sign-out, and the
 //! practice's measures and flag thresholds, saved together or not at all.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     Set, TransactionTrait,
@@ -12,13 +13,14 @@ use entities::{account, authenticator, passkey, user};
 
 use crate::auth::guards::SignedIn;
 use crate::domain::FieldError;
-use crate::domain::Role;
 use crate::domain::measures::MeasureId;
 use crate::domain::scoring::FlagSettings;
+use crate::domain::{PhoneRegion, Role, TimeZone};
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::devices::revoke_all;
 use crate::services::outcomes::{self, OutcomeSettings};
+use crate::services::practice;
 use crate::services::second_step::{self, Held, Requirement};
 use crate::state::AppState;
 
@@ -35,6 +37,15 @@ pub struct Options {
     pub reliable_change: f64,
     pub alliance_cutoff: f64,
     pub alliance_drop: f64,
+    /// The practice's locale (its own block of the page): `None` keeps what is stored.
+    pub locale: LocaleChange,
+}
+
+/// The Options page's time zone and phone country; each `None` keeps the stored one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocaleChange {
+    pub time_zone: Option<TimeZone>,
+    pub phone_region: Option<PhoneRegion>,
 }
 
 /// The owner's account's options as saved.
@@ -52,6 +63,7 @@ pub async fn current(db: &impl ConnectionTrait, owner: &SignedIn) -> Result<Opti
         reliable_change: clinical.flags.reliable_change,
         alliance_cutoff: clinical.flags.alliance_cutoff,
         alliance_drop: clinical.flags.alliance_drop,
+        locale: LocaleChange::default(),
     })
 }
 
@@ -85,6 +97,7 @@ pub async fn save(
         },
     };
     save_clinical(&txn, now, owner, &clinical).await?;
+    save_locale(&txn, now, owner, state, input.locale).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -210,6 +223,54 @@ async fn save_switches(
     }
     Ok(())
 }
+
+// --- The practice's time zone and phone country (SPEC §3.3) ---
+
+/// Stores a new time zone or phone country, audited with what it was before.
+async fn save_locale(
+    db: &impl ConnectionTrait,
+    now: i64,
+    owner: &SignedIn,
+    state: &AppState,
+    change: LocaleChange,
+) -> Result<(), AppError> {
+    let before = practice::locale(state, &owner.account);
+    let zone = change.time_zone.unwrap_or(before.zone);
+    let region = change.phone_region.unwrap_or(before.region);
+    let mut changes = Vec::new();
+    if zone != before.zone {
+        changes.push(format!("time_zone: {} -> {}", before.zone.name(), zone.name()));
+    }
+    // A practice that never chose a country keeps following the server's until one is chosen.
+    let stored_region = owner.account.phone_region.as_deref();
+    if stored_region != Some(region.code()) && (stored_region.is_some() || region != before.region) {
+        changes.push(format!(
+            "phone_region: {} -> {}",
+            before.region.code(),
+            region.code()
+        ));
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::TimeZone, Expr::value(zone.name()))
+        .col_expr(account::Column::PhoneRegion, Expr::value(region.code()))
+        .filter(account::Column::Id.eq(owner.account.id))
+        .exec(db)
+        .await?;
+    audit::record(
+        db,
+        now,
+        Event::new("options.changed", "success")
+            .account(owner.account.id)
+            .actor(owner.user.id)
+            .details(changes.join("; ")),
+    )
+    .await
+}
+
+// --- People without a phone ---
 
 /// Someone the Options page lists as needing a phone number.
 pub struct Unprotected {

@@ -1,6 +1,9 @@
 //! Typed template contexts: the header every signed-in page shares, and form state.
 
+pub mod audit;
 pub mod chart;
+pub mod lists;
+pub mod notices;
 pub mod outcomes;
 
 use std::collections::HashMap;
@@ -166,6 +169,7 @@ impl FormState {
 }
 
 pub use crate::clock::format_time;
+use crate::domain::Locale;
 
 /// A registration as the devices pages show it.
 #[derive(Debug, Serialize)]
@@ -179,7 +183,8 @@ pub struct DeviceRow {
     pub active: bool,
 }
 
-pub fn device_rows(devices: Vec<entities::device::Model>, now: i64) -> Vec<DeviceRow> {
+/// Registrations with their times in the practice's zone.
+pub fn device_rows(devices: Vec<entities::device::Model>, now: i64, locale: &Locale) -> Vec<DeviceRow> {
     devices
         .into_iter()
         .map(|d| {
@@ -192,9 +197,9 @@ pub fn device_rows(devices: Vec<entities::device::Model>, now: i64) -> Vec<Devic
             DeviceRow {
                 id: d.id,
                 label: d.label,
-                created: format_time(d.created_at),
-                last_used: format_time(d.last_used_at),
-                expires: format_time(d.expires_at),
+                created: locale.date_time(d.created_at),
+                last_used: locale.date_time(d.last_used_at),
+                expires: locale.date(d.expires_at),
                 status,
                 active,
             }

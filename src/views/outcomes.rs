@@ -5,14 +5,17 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::domain::AgeGroup;
 use crate::domain::measures::{self, MeasureId};
+use crate::domain::{AgeGroup, Locale};
 use crate::services::outcomes::EpisodeRecord;
-use crate::views::chart::{ChartInput, render_svg};
+use crate::services::outcomes::session_dates;
+use crate::views::chart::{ChartInput, Layout, render};
 
 #[derive(Debug, Serialize)]
 pub struct TableRow {
     pub session: i32,
+    /// The session's date in the practice's zone ("3 Mar 2026").
+    pub date: String,
     pub outcome: String,
     pub expected: String,
     pub alliance: String,
@@ -21,7 +24,11 @@ pub struct TableRow {
 
 #[derive(Debug, Serialize)]
 pub struct OutcomeView {
+    /// The graph at desktop size, and at phone size (the page shows one or the other).
     pub svg: String,
+    pub svg_narrow: String,
+    /// What the line styles mean, in words (the figure's caption).
+    pub key: String,
     pub episode_number: i32,
     pub episode_open: bool,
     pub outcome_label: &'static str,
@@ -49,7 +56,7 @@ fn one(value: f64) -> String {
     format!("{value:.1}")
 }
 
-pub fn outcome_view(title: &str, age: AgeGroup, record: &EpisodeRecord) -> OutcomeView {
+pub fn outcome_view(title: &str, age: AgeGroup, record: &EpisodeRecord, locale: &Locale) -> OutcomeView {
     let outcome_measure = measures::measure(record.outcome_measure);
     let alliance_measure = measures::measure(record.alliance_measure);
     let as_points = |series: &[(i32, f64)]| -> Vec<(u32, f64)> {
@@ -71,17 +78,37 @@ pub fn outcome_view(title: &str, age: AgeGroup, record: &EpisodeRecord) -> Outco
                 .collect()
         })
         .unwrap_or_default();
-    let svg = render_svg(&ChartInput {
+    let dates = session_dates(&record.ratings);
+    let axis_dates: Vec<(u32, String)> = dates
+        .iter()
+        .map(|(s, at)| (u32::try_from(*s).unwrap_or(0), locale.short_date(*at)))
+        .collect();
+    let flags = &record.flag_settings;
+    let input = ChartInput {
         title,
         outcome_label: outcome_measure.short,
         outcome: &outcome,
         cutoff: outcome_measure.clinical_cutoff(age),
         expected: &expected,
+        band: Some(flags.reliable_change),
         target: record.trajectory.as_ref().map(|t| t.target),
         alliance_label: alliance_measure.short,
         alliance: &alliance,
+        alliance_threshold: Some(flags.alliance_cutoff),
         flag: record.outcome_flag.flag.as_str(),
-    });
+        dates: &axis_dates,
+    };
+    let (svg, svg_narrow) = (render(&input, Layout::Wide), render(&input, Layout::Narrow));
+    let key = format!(
+        "Solid line with dots: {out} by session, coloured by its flag; dashed line with open dots: \
+         the expected trajectory (ETR), in a shaded band of ± {rc} points (reliable change); \
+         short dotted mark: the target; dash-dot line: the clinical cut-off; thin purple line with \
+         squares: {al}; purple dotted line: {al} below {cut} is a concern.",
+        out = outcome_measure.short,
+        al = alliance_measure.short,
+        rc = one(flags.reliable_change).trim_end_matches(".0"),
+        cut = one(flags.alliance_cutoff).trim_end_matches(".0"),
+    );
     let last_session = record.ratings.iter().map(|r| r.session).max().unwrap_or(0);
     let rows = (1..=last_session)
         .map(|session| {
@@ -114,6 +141,7 @@ pub fn outcome_view(title: &str, age: AgeGroup, record: &EpisodeRecord) -> Outco
                 .join("; ");
             TableRow {
                 session,
+                date: dates.get(&session).map(|at| locale.date(*at)).unwrap_or_default(),
                 outcome: find(record.outcome_measure),
                 expected: expected
                     .iter()
@@ -140,6 +168,8 @@ pub fn outcome_view(title: &str, age: AgeGroup, record: &EpisodeRecord) -> Outco
     copyright.dedup();
     OutcomeView {
         svg,
+        svg_narrow,
+        key,
         episode_number: record.episode.number,
         episode_open: record.episode.closed_at.is_none(),
         outcome_label: outcome_measure.short,

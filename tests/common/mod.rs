@@ -2,6 +2,7 @@
 //! PostgreSQL database, a fake Twilio that is a real HTTP server, and browser-like HTTP clients.
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod fake_twilio;
 pub mod passkeys;
 pub mod tools;
@@ -674,4 +675,15 @@ pub fn base32_decode(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// An attribute of the first element matching `css`.
+pub fn attr(answer: &Answer, css: &str, name: &str) -> Option<String> {
+    let document = scraper::Html::parse_document(&answer.body);
+    let selector = scraper::Selector::parse(css).ok()?;
+    document
+        .select(&selector)
+        .next()
+        .and_then(|e| e.value().attr(name))
+        .map(str::to_string)
 }

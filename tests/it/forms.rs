@@ -1,6 +1,7 @@
 //! Staff and client forms: validation, phone numbers, generated credentials, password resets.
 
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 
 use crate::common::{STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff, form_errors};
 
@@ -44,8 +45,21 @@ async fn phone_numbers_are_stored_in_e164(app: TestApp) {
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;
     let id = create_staff(&owner, "provider", "pat", "(415) 555-2671", None).await;
+    let db = app.db().await;
+    let stored = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT phone FROM users WHERE id = {id}"),
+        ))
+        .await
+        .expect("query")
+        .and_then(|row| row.try_get::<String>("", "phone").ok());
+    assert_eq!(stored.as_deref(), Some("+14155552671"), "stored as E.164");
     let page = owner.get(&format!("/staff/{id}")).await;
-    assert!(page.body.contains("value=\"+14155552671\""), "stored as E.164");
+    assert!(
+        page.body.contains("value=\"(415) 555-2671\""),
+        "shown the practice's (US) way"
+    );
 }
 
 async fn updating_staff_keeps_the_password_when_blank(app: TestApp) {

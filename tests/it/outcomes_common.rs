@@ -103,7 +103,7 @@ pub(crate) async fn total(staff: &Browser, client: i32, measure: &str, session: 
     );
     assert_eq!(
         answer.location(),
-        Some(format!("/clients/{client}#progress").as_str())
+        Some(format!("/clients/{client}?saved=rating#progress").as_str())
     );
 }
 
@@ -133,6 +133,21 @@ pub(crate) fn error_texts(answer: &Answer) -> Vec<String> {
 pub(crate) fn progress_rows(answer: &Answer) -> Vec<Vec<String>> {
     let document = scraper::Html::parse_document(&answer.body);
     let rows = scraper::Selector::parse("#progress-table tbody tr").expect("selector");
+    let cells = scraper::Selector::parse("th, td").expect("selector");
+    document
+        .select(&rows)
+        .map(|row| {
+            row.select(&cells)
+                .map(|c| c.text().collect::<String>().trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The body rows of the table matching `table` (a CSS selector), each as its cells' texts.
+pub(crate) fn table_rows(answer: &Answer, table: &str) -> Vec<Vec<String>> {
+    let document = scraper::Html::parse_document(&answer.body);
+    let rows = scraper::Selector::parse(&format!("{table} tbody tr")).expect("selector");
     let cells = scraper::Selector::parse("th, td").expect("selector");
     document
         .select(&rows)
@@ -232,7 +247,7 @@ pub(crate) fn export_lines(csv: &Answer) -> Vec<Vec<String>> {
         .collect()
 }
 
-pub(crate) const EXPORT_HEADER: &str = "client_id,client_user_id,age_group,episode,session,measure,loinc_total,items,total,source,entered_by,time_utc";
+pub(crate) const EXPORT_HEADER: &str = "client_id,client_user_id,age_group,episode,session,measure,loinc_total,items,total,source,entered_by,time_utc,time_local";
 
 pub(crate) fn column(name: &str) -> usize {
     EXPORT_HEADER

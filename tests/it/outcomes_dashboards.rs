@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use crate::common::{STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff};
 use crate::outcomes_common::{
     EXPORT_HEADER, caseload, client_page, column, error_texts, export_lines, figure, number, ors_series,
-    practice, progress_rows, rate, select_texts, sign_in, total,
+    practice, progress_rows, rate, select_texts, sign_in, table_rows, total,
 };
 
 async fn the_dashboard_lists_red_clients_first(app: TestApp) {
@@ -33,13 +33,15 @@ async fn the_dashboard_lists_red_clients_first(app: TestApp) {
             ("grey".to_string(), unrated),
         ]
     );
-    // Sessions, intake, latest and change of the red client, as numbers.
+    // Flag, latest, change and sessions of the red client, and the date of its last session.
     let cells = select_texts(&dashboard, "table.caseload tbody tr:first-child td");
-    let numbers: Vec<f64> = cells[1..5].iter().map(|c| number(c)).collect();
-    assert_eq!(numbers, vec![2.0, 20.0, 14.0, -6.0], "{cells:?}");
+    assert_eq!(cells[0], "Red: outcome", "{cells:?}");
+    let numbers: Vec<f64> = cells[1..4].iter().map(|c| number(c)).collect();
+    assert_eq!(numbers, vec![14.0, -6.0, 2.0], "{cells:?}");
+    assert!(!cells[4].is_empty(), "the last session's date: {cells:?}");
 }
 
-async fn a_supervisor_sees_one_section_per_provider(app: TestApp) {
+async fn a_supervisor_sees_a_line_per_provider_and_who_needs_attention(app: TestApp) {
     let p = practice(&app).await;
     let sue_id = create_staff(&p.owner, "supervisor", "sue", "", None).await;
     let pam_id = create_staff(&p.owner, "provider", "pam", "", Some(sue_id)).await;
@@ -48,19 +50,35 @@ async fn a_supervisor_sees_one_section_per_provider(app: TestApp) {
     let (pias, _, _) = create_client(&p.owner, Some(pia_id), "").await;
     let (pats, _, _) = create_client(&p.owner, Some(p.pat_id), "").await;
     ors_series(&p.owner, pams, &["20", "14"]).await;
+    ors_series(&p.owner, pats, &["20", "14"]).await;
     let sue = sign_in(&app, "sue", STRONG_PASSWORD).await;
     let dashboard = sue.get("/dashboard").await;
     assert_eq!(dashboard.status, StatusCode::OK);
-    let headings = select_texts(&dashboard, "main section h2, section h2");
-    assert!(headings.iter().any(|h| h == "Staff pam"), "{headings:?}");
-    assert!(headings.iter().any(|h| h == "Staff pia"), "{headings:?}");
-    assert!(!headings.iter().any(|h| h == "Staff pat"), "not sue's provider");
-    let ids: Vec<i32> = caseload(&dashboard).into_iter().map(|(_, id, _)| id).collect();
+    let lines = table_rows(&dashboard, "#provider-summary");
+    let cells = |name: &str| -> Vec<String> {
+        lines
+            .iter()
+            .find(|l| l[0] == name)
+            .map(|l| l[1..].to_vec())
+            .unwrap_or_default()
+    };
+    // Active clients, alerts, red, amber, green, no flag.
+    assert_eq!(cells("Staff pam"), ["1", "0", "1", "0", "0", "0"], "{lines:?}");
+    assert_eq!(cells("Staff pia"), ["1", "0", "0", "0", "0", "1"], "{lines:?}");
+    assert!(cells("Staff pat").is_empty(), "not sue's provider: {lines:?}");
     assert!(
-        ids.contains(&pams) && ids.contains(&pias) && !ids.contains(&pats),
-        "{ids:?}"
+        dashboard
+            .body
+            .contains(&format!("/clients?provider={pam_id}&amp;sort=flag")),
+        "each line opens that provider's list"
     );
-    assert!(dashboard.body.contains("1 red"), "counts per provider");
+    let ids: Vec<i32> = caseload(&dashboard).into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(
+        ids,
+        vec![pams],
+        "only sue's providers' clients needing attention: {ids:?}"
+    );
+    assert!(!ids.contains(&pias) && !ids.contains(&pats));
 }
 
 async fn the_owner_dashboard_shows_account_wide_figures(app: TestApp) {
@@ -131,7 +149,7 @@ async fn export_has_one_line_per_rating_and_is_for_owners_and_admins(app: TestAp
     assert_eq!(csv.body.lines().next(), Some(EXPORT_HEADER));
     let lines = export_lines(&csv);
     assert_eq!(lines.len(), 4, "one line per rating: {}", csv.body);
-    assert!(lines.iter().all(|l| l.len() == 12), "{lines:?}");
+    assert!(lines.iter().all(|l| l.len() == 13), "{lines:?}");
     let phq = lines
         .iter()
         .find(|l| l[column("measure")] == "phq9")
@@ -214,7 +232,7 @@ async fn transferring_a_client_is_audited_and_moves_the_caseload(app: TestApp) {
 
 crate::db_tests!(
     the_dashboard_lists_red_clients_first,
-    a_supervisor_sees_one_section_per_provider,
+    a_supervisor_sees_a_line_per_provider_and_who_needs_attention,
     the_owner_dashboard_shows_account_wide_figures,
     export_has_one_line_per_rating_and_is_for_owners_and_admins,
     transferring_a_client_is_audited_and_moves_the_caseload,

@@ -101,7 +101,7 @@ async fn a_low_or_falling_alliance_raises_the_alliance_flag(app: TestApp) {
         .into_iter()
         .find(|(_, id, _)| *id == falling)
         .expect("client on the dashboard");
-    assert!(row.2.contains("red"), "alliance column: {}", row.2);
+    assert!(row.2.contains("Red: alliance"), "flag column: {}", row.2);
 }
 
 /// Flag thresholds are account settings: after the owner changes the reliable change value, the
@@ -118,7 +118,7 @@ async fn a_changed_reliable_change_setting_applies_to_page_and_dashboard_alike(a
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{:?}", error_texts(&answer));
     let (colour, text) = flag(&client_page(&p.pat, client).await, "outcome-flag");
     assert_eq!(colour, "amber", "client page: {text}");
-    assert!(text.contains("6 (reliable change)"), "{text}");
+    assert!(text.contains("6 points (the reliable change)"), "{text}");
     let provider = caseload(&p.pat.get("/dashboard").await);
     assert_eq!(
         provider[0].0, "amber",

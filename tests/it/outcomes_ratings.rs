@@ -31,7 +31,7 @@ async fn a_clinicians_four_items_are_stored_and_shown_in_the_table_and_graph(app
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert_eq!(
         answer.location(),
-        Some(format!("/clients/{client}#progress").as_str())
+        Some(format!("/clients/{client}?saved=rating#progress").as_str())
     );
     let page = client_page(&p.pat, client).await;
     let row = row_for_session(&page, "1");
@@ -49,7 +49,7 @@ async fn a_clinicians_four_items_are_stored_and_shown_in_the_table_and_graph(app
     );
     let (colour, text) = flag(&page, "outcome-flag");
     assert_eq!(colour, "grey", "{text}");
-    assert!(text.contains("Fewer than 2"), "{text}");
+    assert!(text.contains("at least two outcome ratings"), "{text}");
 
     // The next ORS without a session number goes to session 2.
     total(&p.pat, client, "ors", "", "24.0").await;

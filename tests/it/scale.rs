@@ -42,20 +42,30 @@ async fn dashboard_queries_do_not_grow_with_the_caseload(app: TestApp) {
     let supervisor = app.browser();
     supervisor.login("sue", STRONG_PASSWORD).await;
     add_rated_clients(&owner, pat, 2).await;
-    let small: Vec<i64> = vec![
-        queries_for(&app, &provider, "/dashboard").await,
-        queries_for(&app, &supervisor, "/dashboard").await,
-        queries_for(&app, &owner, "/dashboard").await,
+    // The dashboards and the paged lists, second pages included.
+    let pages: [(&Browser, &str); 9] = [
+        (&provider, "/dashboard"),
+        (&supervisor, "/dashboard"),
+        (&owner, "/dashboard"),
+        (&owner, "/dashboard?page=2"),
+        (&provider, "/clients"),
+        (&supervisor, "/clients?flag=attention&sort=flag"),
+        (&owner, "/clients?q=client&sort=last_session&page=2"),
+        (&owner, "/audit"),
+        (&owner, "/audit?event=rating.recorded&page=2"),
     ];
+    let mut small = Vec::new();
+    for (browser, path) in pages {
+        small.push(queries_for(&app, browser, path).await);
+    }
     add_rated_clients(&owner, pat, 12).await;
-    let large: Vec<i64> = vec![
-        queries_for(&app, &provider, "/dashboard").await,
-        queries_for(&app, &supervisor, "/dashboard").await,
-        queries_for(&app, &owner, "/dashboard").await,
-    ];
+    let mut large = Vec::new();
+    for (browser, path) in pages {
+        large.push(queries_for(&app, browser, path).await);
+    }
     assert_eq!(
         small, large,
-        "provider, supervisor, owner dashboards: same number of SQL statements"
+        "dashboards, client lists and audit pages: same number of SQL statements"
     );
     assert!(
         large.iter().all(|q| *q <= 20),

@@ -42,7 +42,8 @@ fn a_score_at_the_expected_value_is_green() {
     assert_eq!(result.flag, Flag::Green);
     assert_eq!(
         result.explain,
-        "Session 4: score 26.4 is at or above the expected 26.4: green (on track)."
+        "At session 4 the score of 26.4 is at or above the 26.4 expected by now, so the \
+         client is on track."
     );
 }
 
@@ -62,8 +63,8 @@ fn a_score_more_than_reliable_change_below_expected_is_red() {
     assert_eq!(result.flag, Flag::Red);
     assert_eq!(
         result.explain,
-        "Session 4: score 18.0 is below the expected 26.4 by more than 5 (reliable change): \
-         red (at risk)."
+        "At session 4 the score of 18.0 is more than 5 points (the reliable change) below \
+         the 26.4 expected by now, so the client is at risk of not benefiting."
     );
     assert_eq!(flag(&[20.0, 22.0, 24.0, 21.3]), Flag::Red);
 }
@@ -72,7 +73,7 @@ fn a_score_more_than_reliable_change_below_expected_is_red() {
 fn reliable_deterioration_from_intake_is_red() {
     let result = outcome_flag(&[20.0, 15.0], false, &DEFAULTS);
     assert_eq!(result.flag, Flag::Red);
-    assert!(result.explain.contains("reliable deterioration"));
+    assert!(result.explain.contains("reliably worse"), "{}", result.explain);
 }
 
 #[test]
@@ -105,7 +106,8 @@ fn an_alliance_below_36_is_red() {
     assert_eq!(result.flag, Flag::Red);
     assert_eq!(
         result.explain,
-        "Alliance 35.9 is below 36: red (alliance concern)."
+        "The latest alliance rating, 35.9, is below 36, so talk with the client about how \
+         the sessions are going."
     );
     assert_eq!(alliance_flag(&[36.0], &DEFAULTS).flag, Flag::Green);
 }
@@ -114,7 +116,11 @@ fn an_alliance_below_36_is_red() {
 fn an_alliance_falling_by_one_point_is_red() {
     let result = alliance_flag(&[39.5, 38.5], &DEFAULTS);
     assert_eq!(result.flag, Flag::Red);
-    assert!(result.explain.contains("fell by 1.0 from 39.5"));
+    assert!(
+        result.explain.contains("fell from 39.5 to 38.5, by 1.0"),
+        "{}",
+        result.explain
+    );
     assert_eq!(alliance_flag(&[39.5, 38.6], &DEFAULTS).flag, Flag::Green);
 }
 

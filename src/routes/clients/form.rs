@@ -66,9 +66,10 @@ async fn parse(
         Some("Choose adult, adolescent or child."),
         form.age_group,
     ));
-    let phone = out.take(
-        field("phone", None, form.phone).and_then(|p| p.resolve("phone", &state.settings.phone_region)),
-    );
+    let phone = out.take(field("phone", None, form.phone).and_then(|p| {
+        let region = crate::services::practice::locale(state, &actor.account).region;
+        p.resolve("phone", region.code())
+    }));
     let email = out.take(field("email", None, form.email).map(Optional::into_inner));
     let provider_id = out.take(match form.provider_id {
         Ok(chosen) => clients::check_provider(&state.db, actor, chosen.into_inner()).await?,

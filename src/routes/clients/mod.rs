@@ -2,6 +2,7 @@
 //! client page with its graph, rating forms and devices (`page`), and the details form (`form`).
 
 mod form;
+mod list;
 mod page;
 
 use rocket::form::Contextual;
@@ -12,31 +13,19 @@ use serde::Serialize;
 
 use crate::auth::guards::SignedIn;
 use crate::auth::{CsrfChecked, CsrfForm, RequestMeta, StaffUser};
-use crate::domain::{AgeGroup, ClientId};
+use crate::domain::ClientId;
 use crate::error::AppError;
 use crate::services::clients::page as page_data;
 use crate::services::clients::{self, Credentials};
+use crate::services::practice;
+use crate::services::second_step::{self, Requirement};
 use crate::state::AppState;
+use crate::views::notices::Saved;
 use crate::views::{FormState, Layout, Page};
 
 use form::{ClientForm, read};
 use page::render;
 pub(crate) use page::{RatingState, client_page, values_of};
-
-#[derive(Serialize)]
-struct ClientRow {
-    id: i32,
-    full_name: String,
-    user_id: String,
-    age_group: &'static str,
-    active: bool,
-}
-
-#[derive(Serialize)]
-struct ClientListPage {
-    layout: Layout,
-    clients: Vec<ClientRow>,
-}
 
 #[derive(Serialize)]
 struct CredentialsPage {
@@ -46,40 +35,69 @@ struct CredentialsPage {
     user_id: String,
     password: String,
     is_new: bool,
+    /// For the printed sheet the client takes home.
+    practice: String,
+    sign_in_at: String,
+    next_steps: Vec<String>,
 }
 
-#[get("/clients")]
-async fn list(state: &State<AppState>, actor: StaffUser) -> Result<Template, AppError> {
-    let clients = clients::list(&state.db, &actor)
-        .await?
-        .into_iter()
-        .map(|c| ClientRow {
-            id: c.id,
-            full_name: c.full_name,
-            user_id: c.login,
-            age_group: c.age_group.map(AgeGroup::as_str).unwrap_or_default(),
-            active: c.active,
+/// What the client will meet at their first sign-in, in their words.
+fn next_steps(state: &AppState, actor: &SignedIn, client: &crate::services::User) -> Vec<String> {
+    let locale = practice::locale(state, &actor.account);
+    let mut steps = vec!["Open the address above and sign in with your user ID and password.".to_string()];
+    match second_step::requirement(&actor.account, client, second_step::Held::default()) {
+        Requirement::NotRequired => {}
+        Requirement::RequiredWithoutPhone => steps.push(
+            "Your practice texts a code at sign-in, but has no phone number for you yet: ask them to add one before you sign in.".into(),
+        ),
+        _ => steps.push(format!(
+            "On a phone or computer you have not used before, a 6-digit code is texted to your phone{}. Enter it to finish signing in; that device is then remembered.",
+            client
+                .phone
+                .as_deref()
+                .map(|p| format!(" ({})", mask_like(&locale.phone(p))))
+                .unwrap_or_default()
+        )),
+    }
+    steps.push("Then you will see the questionnaires your provider asks you to fill in.".into());
+    steps.push("Keep this sheet private. If you lose the password, ask your provider for a new one.".into());
+    steps
+}
+
+/// "(•••) •••-2671": enough to recognise one's own phone on paper, not to dial it.
+fn mask_like(formatted: &str) -> String {
+    let digits = formatted.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    formatted
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen + 4 > digits { c } else { '•' }
+            } else {
+                c
+            }
         })
-        .collect();
-    Ok(Template::render(
-        "clients_list",
-        ClientListPage {
-            layout: Layout::new(&actor, "Clients"),
-            clients,
-        },
-    ))
+        .collect()
 }
 
-fn credentials_page(actor: &SignedIn, credentials: Credentials, is_new: bool) -> Template {
+fn credentials_page(state: &AppState, actor: &SignedIn, credentials: Credentials, is_new: bool) -> Template {
+    let sign_in_at = format!(
+        "{}/login",
+        state.settings.public_url.as_str().trim_end_matches('/')
+    );
     Template::render(
         "client_credentials",
         CredentialsPage {
             layout: Layout::new(actor, "Client sign-in details"),
             client_id: credentials.client.id,
             full_name: credentials.client.full_name.clone(),
+            next_steps: next_steps(state, actor, &credentials.client),
             user_id: credentials.login,
             password: credentials.password.expose().to_string(),
             is_new,
+            practice: actor.account.name.clone(),
+            sign_in_at,
         },
     )
 }
@@ -103,6 +121,7 @@ async fn create(
     match read(state, &actor, form.0).await? {
         // The credentials are shown once, on this answer; a reload would not show them again.
         Ok(input) => Ok(Page::Html(credentials_page(
+            state,
             &actor,
             clients::create(state, &actor, input, meta.ip).await?,
             true,
@@ -114,22 +133,24 @@ async fn create(
     }
 }
 
-#[get("/clients/<id>")]
+#[get("/clients/<id>?<saved>")]
 async fn show(
     state: &State<AppState>,
     actor: StaffUser,
     id: ClientId,
+    saved: Option<&str>,
     meta: RequestMeta,
 ) -> Result<Template, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     let page = page_data::open(state, &actor, &client, meta.ip).await?;
+    let locale = practice::locale(state, &actor.account);
     Ok(render(
+        state,
         &actor,
-        state.now(),
-        values_of(&client),
+        values_of(&client, &locale),
         Some(&client),
         page,
-        RatingState::default(),
+        (RatingState::default(), saved.and_then(Saved::parse)),
     ))
 }
 
@@ -145,7 +166,7 @@ async fn update(
     match read(state, &actor, form.0).await? {
         Ok(input) => {
             clients::update(state, &actor, client, input, meta.ip).await?;
-            Ok(Page::see_other(format!("/clients/{id}?saved=1")))
+            Ok(Page::see_other(format!("/clients/{id}?saved=details")))
         }
         Err(out) => Ok(Page::WithStatus((
             Status::UnprocessableEntity,
@@ -164,6 +185,7 @@ async fn reset_password(
 ) -> Result<Template, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     Ok(credentials_page(
+        state,
         &actor,
         clients::reset_password(state, &actor, client, meta.ip).await?,
         false,
@@ -180,7 +202,7 @@ async fn deactivate(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     clients::set_active(state, &actor, client, false, meta.ip).await?;
-    Ok(Page::see_other(format!("/clients/{id}")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=deactivated")))
 }
 
 #[post("/clients/<id>/activate", data = "<_form>")]
@@ -193,12 +215,12 @@ async fn activate(
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     clients::set_active(state, &actor, client, true, meta.ip).await?;
-    Ok(Page::see_other(format!("/clients/{id}")))
+    Ok(Page::see_other(format!("/clients/{id}?saved=activated")))
 }
 
 pub fn routes() -> Vec<Route> {
     routes![
-        list,
+        list::list,
         new_form,
         create,
         show,

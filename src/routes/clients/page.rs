@@ -7,11 +7,14 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::guards::SignedIn;
+use crate::domain::Locale;
 use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::services::clients::VisibleClient;
 use crate::services::clients::page::{self as page_data, ClientPage};
+use crate::services::practice;
 use crate::state::AppState;
+use crate::views::notices::{Saved, phone_hint};
 use crate::views::outcomes::{MeasureForm, OutcomeView, measure_form, outcome_view};
 use crate::views::{DeviceRow, FormState, Layout, device_rows};
 
@@ -38,6 +41,17 @@ struct ClientFormPage {
     measure_forms: Vec<MeasureForm>,
     rating: RatingState,
     safety_alert: bool,
+    phone_hint: String,
+    saved: Option<&'static str>,
+    print: PrintHeader,
+}
+
+/// What a printed client page says about itself: whose record, from where, printed when.
+#[derive(Serialize, Default)]
+struct PrintHeader {
+    practice: String,
+    clinician: String,
+    printed: String,
 }
 
 /// The rating form that was just submitted, when it is sent back with errors.
@@ -70,13 +84,14 @@ impl RatingState {
 /// The client's page (or the new-client page): details form, graph and table, rating forms,
 /// devices.
 pub(super) fn render(
+    state: &AppState,
     actor: &SignedIn,
-    now: i64,
     form: FormState,
     target: Option<&VisibleClient>,
     page: ClientPage,
-    rating: RatingState,
+    (rating, saved): (RatingState, Option<Saved>),
 ) -> Template {
+    let locale = practice::locale(state, &actor.account);
     let can_manage_devices = actor.role().is_manager();
     let title = target.map_or_else(
         || "New client".to_string(),
@@ -88,7 +103,7 @@ pub(super) fn render(
             let panel = progress
                 .record
                 .as_ref()
-                .map(|r| outcome_view(&chart_title, progress.age, r));
+                .map(|r| outcome_view(&chart_title, progress.age, r, &locale));
             let empty = HashMap::new();
             let forms = progress
                 .measures
@@ -103,6 +118,16 @@ pub(super) fn render(
             (panel, forms, progress.safety_alert)
         }
         _ => (None, Vec::new(), false),
+    };
+    let clinician = target
+        .and_then(|t| t.provider_id)
+        .and_then(|id| page.providers.iter().find(|p| p.id == id))
+        .map(|p| p.full_name.clone())
+        .unwrap_or_default();
+    let print = PrintHeader {
+        practice: actor.account.name.clone(),
+        clinician,
+        printed: locale.date_time(state.now()),
     };
     Template::render(
         "client_form",
@@ -124,13 +149,16 @@ pub(super) fn render(
                 })
                 .collect(),
             can_manage_devices,
-            devices: device_rows(page.devices, now),
+            devices: device_rows(page.devices, state.now(), &locale),
             factor_summary: page.factor_summary,
             client_sees_graph: target.is_some_and(|t| t.client_sees_graph),
             outcomes,
             measure_forms,
             rating,
             safety_alert,
+            phone_hint: phone_hint(&locale),
+            saved: saved.map(Saved::message),
+            print,
         },
     )
 }
@@ -144,11 +172,11 @@ pub async fn client_page(
     rating: RatingState,
 ) -> Result<Template, AppError> {
     let page = page_data::gather(state, actor, target).await?;
-    Ok(render(actor, state.now(), form, target, page, rating))
+    Ok(render(state, actor, form, target, page, (rating, None)))
 }
 
 /// The details form filled in with the client as stored.
-pub fn values_of(c: &VisibleClient) -> FormState {
+pub fn values_of(c: &VisibleClient, locale: &Locale) -> FormState {
     let mut form = FormState::default();
     let mut set = |k: &str, v: Option<String>| {
         form.values.insert(k.to_string(), v.unwrap_or_default());
@@ -156,7 +184,7 @@ pub fn values_of(c: &VisibleClient) -> FormState {
     set("first_name", c.first_name.clone());
     set("last_name", c.last_name.clone());
     set("age_group", c.age_group.map(|a| a.as_str().to_string()));
-    set("phone", c.phone.clone());
+    set("phone", c.phone.as_deref().map(|p| locale.phone(p)));
     set("email", c.email.clone());
     set("provider_id", c.provider_id.map(|i| i.to_string()));
     form

@@ -56,18 +56,23 @@ fn render(
     )
 }
 
+/// Sign-up sends `signed_up=1`; older links say `true`. Both show the welcome.
+fn flag_on(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "true"))
+}
+
 #[get("/login?<signed_up>&<signed_out>")]
 fn show(
     state: &State<AppState>,
     signed: MaybeSignedIn,
     csrf: CsrfToken,
-    signed_up: Option<bool>,
+    signed_up: Option<&str>,
     signed_out: Option<bool>,
 ) -> Page {
     if signed.0.is_some_and(|s| s.session.state == SessionState::Full) {
         return Page::see_other("/");
     }
-    let notice = if signed_up == Some(true) {
+    let notice = if flag_on(signed_up) {
         Some("Your practice is set up. Sign in with the user ID and password you chose.")
     } else if signed_out == Some(true) {
         Some("You are signed out.")

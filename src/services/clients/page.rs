@@ -52,7 +52,12 @@ pub async fn gather(
     let (devices, factor_summary) = if actor.role().is_manager() {
         (
             devices::list_for_user(db, client.id).await?,
-            second_step::summary(db, client.id).await?,
+            second_step::summary(
+                db,
+                client.id,
+                &crate::services::practice::locale(state, &actor.account),
+            )
+            .await?,
         )
     } else {
         (Vec::new(), String::new())

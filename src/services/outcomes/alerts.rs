@@ -3,13 +3,15 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Set,
 };
 
 use entities::{rating, safety_alert, user};
 
 use super::begin_write;
 use crate::auth::guards::Acting;
+use crate::domain::triage::Attention;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::clients::VisibleClient;
@@ -35,10 +37,13 @@ pub(super) async fn raise(
         client_id: Set(client.id),
         rating_id: Set(stored.id),
         created_at: Set(now),
+        acknowledged_at: Set(None),
+        acknowledged_by: Set(None),
         ..Default::default()
     }
     .insert(db)
     .await?;
+    retriage(db, now, client.id).await?;
     audit::record(
         db,
         now,
@@ -108,6 +113,7 @@ pub async fn acknowledge_alerts(
         .filter(safety_alert::Column::AcknowledgedAt.is_null())
         .exec(&txn)
         .await?;
+    retriage(&txn, now, client.id).await?;
     audit::record(
         &txn,
         now,
@@ -123,10 +129,31 @@ pub async fn acknowledge_alerts(
 
 /// Whether the client has a safety alert nobody has acknowledged yet.
 pub async fn has_open_alert(db: &impl ConnectionTrait, client: &VisibleClient) -> Result<bool, AppError> {
+    open_alert(db, client.id).await
+}
+
+pub(super) async fn open_alert(db: &impl ConnectionTrait, client_id: i32) -> Result<bool, AppError> {
     let open = safety_alert::Entity::find()
-        .filter(safety_alert::Column::ClientId.eq(client.id))
+        .filter(safety_alert::Column::ClientId.eq(client_id))
         .filter(safety_alert::Column::AcknowledgedAt.is_null())
         .count(db)
         .await?;
     Ok(open > 0)
+}
+
+/// Brings the open episode's triage rank in line with the client's alerts (raised or
+/// acknowledged), keeping its flags: an alert outranks them, and attention that began earlier
+/// keeps its start.
+pub(super) async fn retriage(db: &impl ConnectionTrait, now: i64, client_id: i32) -> Result<(), AppError> {
+    let Some(open) = super::episodes::open_episode(db, client_id).await? else {
+        return Ok(());
+    };
+    let alert = open_alert(db, client_id).await?;
+    let attention = Attention::of(alert, open.outcome_flag, open.alliance_flag);
+    let since = attention.off_track_since(open.off_track_since, now);
+    let mut row = open.into_active_model();
+    row.attention = Set(attention.rank());
+    row.off_track_since = Set(since);
+    row.update(db).await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ use entities::{episode, user};
 
 use crate::auth::guards::Acting;
 use crate::domain::scoring::Flag;
+use crate::domain::triage::Attention;
 use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::clients::VisibleClient;
@@ -54,6 +55,9 @@ pub(super) async fn current_episode(
         return Ok(open.clone());
     }
     let last = newest.map_or(0, |e| e.number);
+    // An open safety alert carries over to the new episode: it stays at the top of the lists.
+    let alert = super::alerts::open_alert(txn, client.id).await?;
+    let attention = Attention::of(alert, Flag::Grey, Flag::Grey);
     // A savepoint: on PostgreSQL a refused insert would otherwise abort the whole transaction.
     let attempt = txn.begin().await?;
     let created = episode::ActiveModel {
@@ -61,8 +65,24 @@ pub(super) async fn current_episode(
         client_id: Set(client.id),
         number: Set(last + 1),
         opened_at: Set(now),
+        closed_at: Set(None),
+        outcome_count: Set(0),
+        latest_session: Set(0),
+        intake: Set(None),
+        latest_outcome: Set(None),
+        target: Set(None),
+        latest_alliance: Set(None),
         outcome_flag: Set(Flag::Grey),
         alliance_flag: Set(Flag::Grey),
+        included: Set(false),
+        reliable_improvement: Set(false),
+        reliable_deterioration: Set(false),
+        clinically_significant: Set(false),
+        effect_size: Set(None),
+        last_rated_at: Set(None),
+        attention: Set(attention.rank()),
+        off_track_since: Set(attention.off_track_since(None, now)),
+        last_session_at: Set(None),
         ..Default::default()
     }
     .insert(&attempt)
@@ -105,13 +125,21 @@ async fn close_open(
     .await
 }
 
-/// Closes the open episode; the next rating opens a new one.
+/// Closes the open episode; the next rating opens a new one. Refused (`Invalid`) while a
+/// safety alert is open: the alert ranks the client first on every list through the open
+/// episode, and must not drop out of sight with it.
 pub async fn close_episode(
     state: &AppState,
     actor: &impl Acting,
     client: &VisibleClient,
 ) -> Result<(), AppError> {
     let txn = super::begin_write(&state.db).await?;
+    if super::alerts::open_alert(&txn, client.id).await? {
+        return Err(AppError::Invalid(vec![crate::domain::FieldError::new(
+            "episode",
+            "Mark the safety alert as seen before closing this episode.",
+        )]));
+    }
     close_open(&txn, state.now(), actor.acting_user().id, client).await?;
     txn.commit().await?;
     Ok(())

@@ -25,7 +25,9 @@ pub use json::{ClientJson, EpisodeJson, EtrJson, FlagsJson, RatingJson, Recorded
 pub use pending::{OwnProgress, Pending, own_progress, pending_measures};
 pub use recording::{CHOOSE_A_MEASURE, Entry, Source, own_measure_due, record, record_own};
 pub use settings::{OutcomeSettings, age_of, measures_for, save_settings, settings};
-pub use summary::{EpisodeRecord, apply_summary, build_record, client_record, refresh_account_summaries};
+pub use summary::{
+    EpisodeRecord, apply_summary, build_record, client_record, refresh_account_summaries, session_dates,
+};
 
 /// A transaction that writes. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`): a
 /// transaction that reads first and writes later would otherwise fail at once ("database is

@@ -269,12 +269,13 @@ async fn store_in(
             )),
     )
     .await?;
-    refresh_summary(txn, now, client, settings, episode.id).await?;
+    // The alert first, so that the summary's triage rank counts it.
     let mail = if measure.safety_alert(&items) {
         Some(alerts::raise(txn, now, client, &stored).await?)
     } else {
         None
     };
+    refresh_summary(txn, now, client, settings, episode.id).await?;
     Ok((stored, mail))
 }
 

@@ -1,20 +1,22 @@
 //! The record of one episode (its ratings, series, trajectory, flags and change) that the client
 //! page, the API and the dashboards all read, and the summary row it keeps up to date.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Set,
 };
 
-use entities::{episode, rating, user};
+use entities::{episode, rating, safety_alert, user};
 
 use super::episodes::{newest_episode, open_episode};
 use super::settings::{OutcomeSettings, age_of};
 use crate::domain::AgeGroup;
 use crate::domain::etr::{Trajectory, expected_path};
 use crate::domain::measures::{self, MeasureId, alliance_measure_for, outcome_measure_for};
-use crate::domain::scoring::{self, ChangeSummary, FlagResult};
+use crate::domain::scoring::{self, ChangeSummary, FlagResult, FlagSettings};
+use crate::domain::triage::Attention;
 use crate::error::AppError;
 use crate::services::clients::VisibleClient;
 
@@ -30,6 +32,8 @@ pub struct EpisodeRecord {
     pub outcome_flag: FlagResult,
     pub alliance_flag: FlagResult,
     pub change: ChangeSummary,
+    /// The practice's thresholds the flags were set with (the graph draws them).
+    pub flag_settings: FlagSettings,
 }
 
 pub fn build_record(
@@ -75,6 +79,7 @@ pub fn build_record(
             Some(settings.flags.reliable_change),
         ),
 
+        flag_settings: settings.flags,
         episode,
         ratings,
         outcome_measure,
@@ -85,8 +90,13 @@ pub fn build_record(
     }
 }
 
-/// Copies what dashboards need from a record into its episode row.
-pub fn apply_summary(row: &mut episode::ActiveModel, record: &EpisodeRecord, now: i64) {
+/// Copies what dashboards need from a record into its episode row, with its triage rank
+/// (`safety_alert`: the client has an open alert) and since when attention has been needed.
+pub fn apply_summary(row: &mut episode::ActiveModel, record: &EpisodeRecord, safety_alert: bool, now: i64) {
+    let attention = Attention::of(safety_alert, record.outcome_flag.flag, record.alliance_flag.flag);
+    row.attention = Set(attention.rank());
+    row.off_track_since = Set(attention.off_track_since(record.episode.off_track_since, now));
+    row.last_session_at = Set(last_session_at(&record.ratings));
     row.outcome_count = Set(record.outcome.len() as i32);
     row.latest_session = Set(record.ratings.iter().map(|r| r.session).max().unwrap_or(0));
     row.intake = Set(record.outcome.first().map(|(_, t)| *t));
@@ -101,6 +111,24 @@ pub fn apply_summary(row: &mut episode::ActiveModel, record: &EpisodeRecord, now
     row.clinically_significant = Set(record.change.clinically_significant);
     row.effect_size = Set(record.change.effect_size);
     row.last_rated_at = Set(Some(now));
+}
+
+/// When the latest session was rated: the first rating recorded for it.
+fn last_session_at(ratings: &[rating::Model]) -> Option<i64> {
+    let latest = ratings.iter().map(|r| r.session).max()?;
+    ratings.iter().filter(|r| r.session == latest).map(|r| r.at).min()
+}
+
+/// Each session's date: the first rating recorded for it.
+pub fn session_dates(ratings: &[rating::Model]) -> BTreeMap<i32, i64> {
+    let mut dates = BTreeMap::new();
+    for r in ratings {
+        dates
+            .entry(r.session)
+            .and_modify(|at: &mut i64| *at = (*at).min(r.at))
+            .or_insert(r.at);
+    }
+    dates
 }
 
 async fn ratings_of(db: &impl ConnectionTrait, episode_id: i32) -> Result<Vec<rating::Model>, AppError> {
@@ -122,9 +150,10 @@ pub(super) async fn refresh_summary(
         return Err(AppError::NotFound);
     };
     let ratings = ratings_of(db, episode_id).await?;
+    let alert = super::alerts::open_alert(db, client.id).await?;
     let record = build_record(client, settings, episode.clone(), ratings);
     let mut row = episode.into_active_model();
-    apply_summary(&mut row, &record, now);
+    apply_summary(&mut row, &record, alert, now);
     row.update(db).await?;
     Ok(())
 }
@@ -168,6 +197,16 @@ pub async fn refresh_account_summaries(
         .filter(episode::Column::ClosedAt.is_null())
         .all(db)
         .await?;
+    let alerted: HashSet<i32> = safety_alert::Entity::find()
+        .select_only()
+        .column(safety_alert::Column::ClientId)
+        .filter(safety_alert::Column::AccountId.eq(account_id))
+        .filter(safety_alert::Column::AcknowledgedAt.is_null())
+        .into_tuple::<i32>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     for chunk in open.chunks(500) {
         let episode_ids: Vec<i32> = chunk.iter().map(|e| e.id).collect();
         let client_ids: Vec<i32> = chunk.iter().map(|e| e.client_id).collect();
@@ -197,7 +236,8 @@ pub async fn refresh_account_summaries(
                 ratings.remove(&episode.id).unwrap_or_default(),
             );
             let mut row = episode.clone().into_active_model();
-            apply_summary(&mut row, &record, episode.last_rated_at.unwrap_or(now));
+            let alert = alerted.contains(&episode.client_id);
+            apply_summary(&mut row, &record, alert, episode.last_rated_at.unwrap_or(now));
             row.update(db).await?;
         }
     }

@@ -237,13 +237,18 @@ pub async fn status(db: &impl ConnectionTrait, user_id: i32) -> Result<FactorSta
     })
 }
 
-/// One line for a manager's view of the person: app and recovery codes left.
-pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<String, AppError> {
+/// One line for a manager's view of the person: app and recovery codes left, the date in the
+/// practice's zone.
+pub async fn summary(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    locale: &crate::domain::Locale,
+) -> Result<String, AppError> {
     let status = status(db, user_id).await?;
     Ok(match status.app_since {
         Some(since) => format!(
             "Authenticator app since {}; {} of {} recovery codes left.",
-            crate::clock::format_time(since),
+            locale.date_time(since),
             status.recovery_left,
             recovery::RECOVERY_CODE_COUNT
         ),

@@ -1,4 +1,12 @@
-//! Renders a client's progress graph as a self-contained, accessible SVG string.
+//! Renders a client's progress graph as a self-contained, accessible SVG string: the scores,
+//! the expected trajectory with its band (± reliable change), the target, the clinical cut-off
+//! and the alliance threshold, each drawn in its own line style and named in the legend; the
+//! sessions' dates under the axis. Drawn at its natural size in two layouts (wide for desktops,
+//! narrow for phones), never scaled down, so its text stays 12 px or more.
+
+mod svg;
+
+use svg::{circle, d1, esc, line, polyline, text};
 
 /// Everything the graph shows for one episode; scores are totals on the 0–40 scale.
 pub struct ChartInput<'a> {
@@ -7,80 +15,121 @@ pub struct ChartInput<'a> {
     pub outcome: &'a [(u32, f64)],
     pub cutoff: Option<f64>,
     pub expected: &'a [(u32, f64)],
+    /// Half the width of the shaded band around the expected trajectory (reliable change).
+    pub band: Option<f64>,
     pub target: Option<f64>,
     pub alliance_label: &'a str,
     pub alliance: &'a [(u32, f64)],
+    /// An alliance total below this is a concern.
+    pub alliance_threshold: Option<f64>,
     pub flag: &'a str,
+    /// A short date per session ("3 Mar"), shown under its number.
+    pub dates: &'a [(u32, String)],
 }
 
-/// Narrowest drawing; a long episode widens it (see [`Scale::new`]) and the viewBox rescales.
-const MIN_WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 400.0;
-const LEFT: f64 = 56.0;
-const RIGHT: f64 = 24.0;
-const TOP: f64 = 40.0;
-/// Room under the plot for the session labels, the axis title and the legend.
-const BOTTOM: f64 = 96.0;
-const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
-/// Narrowest slot per session that still fits a two-digit label without overlap.
-const MIN_SLOT: f64 = 16.0;
+/// Where the graph is shown: a desktop's page or a phone's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Wide,
+    Narrow,
+}
+
+/// The drawing's measures in one layout (SVG user units, drawn 1:1 as CSS pixels).
+struct Geometry {
+    min_width: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    plot_h: f64,
+    /// Height of the smallest text: 12 or more, so it reads on a phone.
+    font: f64,
+    heading: f64,
+    /// Narrowest slot per session that still fits its number.
+    min_slot: f64,
+    /// Room one date label needs ("12 Mar").
+    date_width: f64,
+    id: &'static str,
+}
+
+impl Layout {
+    fn geometry(self) -> Geometry {
+        match self {
+            Layout::Wide => Geometry {
+                min_width: 640.0,
+                left: 56.0,
+                right: 24.0,
+                top: 40.0,
+                plot_h: 264.0,
+                font: 12.0,
+                heading: 14.0,
+                min_slot: 16.0,
+                date_width: 46.0,
+                id: "chart",
+            },
+            Layout::Narrow => Geometry {
+                min_width: 340.0,
+                left: 38.0,
+                right: 10.0,
+                top: 36.0,
+                plot_h: 200.0,
+                font: 12.5,
+                heading: 14.0,
+                min_slot: 18.0,
+                date_width: 46.0,
+                id: "chart-narrow",
+            },
+        }
+    }
+}
+
 const MAX_SCORE: f64 = 40.0;
 /// Even an intake-only episode gets a few empty sessions, so one point is not a lone dot.
 const MIN_SESSIONS: u32 = 6;
 
 const EXPECTED_COLOUR: &str = "#0b5cad";
+const BAND_FILL: &str = "#0b5cad";
 const ALLIANCE_COLOUR: &str = "#6f42c1";
 const CUTOFF_COLOUR: &str = "#424a53";
-const DASHED: &str = "stroke-width=\"2\" stroke-dasharray=\"6 4\"";
 const GRID_COLOUR: &str = "#d0d7de";
 const AXIS_COLOUR: &str = "#57606a";
+
+/// The line styles, one per kind of line, so no two read alike even without colour.
+const EXPECTED_STYLE: &str = "stroke-width=\"2\" stroke-dasharray=\"6 4\"";
+const TARGET_STYLE: &str = "stroke-width=\"3\" stroke-dasharray=\"2 3\"";
+const CUTOFF_STYLE: &str = "stroke-width=\"1.5\" stroke-dasharray=\"12 4 2 4\"";
+const THRESHOLD_STYLE: &str = "stroke-width=\"1.5\" stroke-dasharray=\"3 3\"";
 
 /// (session, score) pairs, as in [`ChartInput`].
 type Points = [(u32, f64)];
 
 /// Maps sessions and scores to drawing coordinates.
-struct Scale {
+struct Scale<'g> {
+    g: &'g Geometry,
     sessions: u32,
     slot: f64,
 }
 
-impl Scale {
-    /// Slot = (MIN_WIDTH − LEFT − RIGHT) / sessions, but never narrower than `MIN_SLOT`.
-    fn new(sessions: u32) -> Self {
-        let slot = ((MIN_WIDTH - LEFT - RIGHT) / f64::from(sessions)).max(MIN_SLOT);
-        Scale { sessions, slot }
+impl<'g> Scale<'g> {
+    /// Slot = plot width / sessions, but never narrower than the layout's `min_slot`.
+    fn new(g: &'g Geometry, sessions: u32) -> Self {
+        let slot = ((g.min_width - g.left - g.right) / f64::from(sessions)).max(g.min_slot);
+        Scale { g, sessions, slot }
     }
     fn right(&self) -> f64 {
-        LEFT + self.slot * f64::from(self.sessions)
+        self.g.left + self.slot * f64::from(self.sessions)
     }
-    /// x(s) = LEFT + (s − 0.5) × slot: each session sits in the middle of its own slot.
+    /// x(s) = left + (s − 0.5) × slot: each session sits in the middle of its own slot.
     fn x(&self, session: u32) -> f64 {
-        LEFT + (f64::from(session) - 0.5) * self.slot
+        self.g.left + (f64::from(session) - 0.5) * self.slot
     }
-    /// y(v) = TOP + (40 − v) × PLOT_H / 40, v clamped to 0–40: 40 is the top margin, 0 the
-    /// bottom of the plot area.
-    fn y(v: f64) -> f64 {
-        TOP + (MAX_SCORE - v.clamp(0.0, MAX_SCORE)) * PLOT_H / MAX_SCORE
+    /// y(v) = top + (40 − v) × plot height / 40, v clamped to 0–40.
+    fn y(&self, v: f64) -> f64 {
+        self.g.top + (MAX_SCORE - v.clamp(0.0, MAX_SCORE)) * self.g.plot_h / MAX_SCORE
     }
-}
-
-/// One decimal, for coordinates and printed scores alike, so output is stable and small.
-fn d1(v: f64) -> String {
-    format!("{v:.1}")
-}
-
-fn esc(text: &str) -> String {
-    // `&` first, so the entities added after it are not escaped twice.
-    let pairs = [
-        ("&", "&amp;"),
-        ("<", "&lt;"),
-        (">", "&gt;"),
-        ("\"", "&quot;"),
-        ("'", "&apos;"),
-    ];
-    pairs
-        .iter()
-        .fold(text.to_string(), |t, (from, to)| t.replace(from, to))
+    /// Every n-th session gets a label `width` wide, so labels never overlap.
+    fn every(&self, width: f64) -> u32 {
+        (width / self.slot).ceil().max(1.0) as u32
+    }
 }
 
 /// Unknown flags draw grey rather than failing: the chart is decoration on a page that works.
@@ -103,36 +152,6 @@ fn clean(points: &Points) -> Vec<(u32, f64)> {
         .collect();
     kept.sort_by_key(|&(s, _)| s);
     kept
-}
-
-fn line(x1: f64, y1: f64, x2: f64, y2: f64, attrs: &str) -> String {
-    let [x1, y1, x2, y2] = [x1, y1, x2, y2].map(d1);
-    format!("<line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" {attrs}/>")
-}
-
-/// `body` must already be escaped; `attrs` starts with a space when present.
-fn text(x: f64, y: f64, attrs: &str, body: &str) -> String {
-    format!("<text x=\"{}\" y=\"{}\"{attrs}>{body}</text>", d1(x), d1(y))
-}
-
-fn circle(x: f64, y: f64, r: &str, fill: &str, stroke: &str, tip: &str) -> String {
-    let (x, y) = (d1(x), d1(y));
-    format!("<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" fill=\"{fill}\" stroke=\"{stroke}\">{tip}</circle>")
-}
-
-fn polyline(scale: &Scale, points: &Points, attrs: &str) -> String {
-    // A one-point polyline draws nothing; the marker alone shows it.
-    if points.len() < 2 {
-        return String::new();
-    }
-    let coords: Vec<String> = points
-        .iter()
-        .map(|&(s, v)| format!("{},{}", d1(scale.x(s)), d1(Scale::y(v))))
-        .collect();
-    format!(
-        "<polyline points=\"{}\" fill=\"none\" {attrs}/>",
-        coords.join(" ")
-    )
 }
 
 fn describe(input: &ChartInput<'_>, outcome: &Points, expected: &Points, alliance: &Points) -> String {
@@ -160,92 +179,166 @@ fn describe(input: &ChartInput<'_>, outcome: &Points, expected: &Points, allianc
     format!("{}.", parts.join("; "))
 }
 
+/// A legend entry: how its sample is drawn, and its name.
+enum Sample {
+    Stroke(String),
+    Band,
+}
+
+/// The wide chart (the page's default); see [`render`].
+pub fn render_svg(input: &ChartInput<'_>) -> String {
+    render(input, Layout::Wide)
+}
+
 /// The whole chart as one `<svg>` element, safe to inline under CSP `default-src 'self'`:
 /// presentation attributes only, no `style`, no scripts, no external fonts.
-pub fn render_svg(input: &ChartInput<'_>) -> String {
+pub fn render(input: &ChartInput<'_>, layout: Layout) -> String {
+    let g = layout.geometry();
     let (outcome, alliance) = (clean(input.outcome), clean(input.alliance));
     let expected = clean(input.expected);
     let (flag, colour) = flag_colour(input.flag);
     let all = outcome.iter().chain(&expected).chain(&alliance);
-    let scale = Scale::new(all.map(|p| p.0).max().unwrap_or(0).max(MIN_SESSIONS));
-    let (right, bottom) = (scale.right(), Scale::y(0.0));
-    let mid = (LEFT + right) / 2.0;
+    let scale = Scale::new(&g, all.map(|p| p.0).max().unwrap_or(0).max(MIN_SESSIONS));
+    let (right, bottom) = (scale.right(), scale.y(0.0));
+    let width = right + g.right;
+    let mid = (g.left + right) / 2.0;
     let axis = format!("stroke=\"{AXIS_COLOUR}\"");
     let (middle, end) = (" text-anchor=\"middle\"", " text-anchor=\"end\"");
-
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" \
-         aria-labelledby=\"chart-title chart-desc\" viewBox=\"0 0 {} {}\" width=\"100%\" \
-         font-family=\"system-ui, sans-serif\" font-size=\"12\" fill=\"#24292f\">\
-         <title id=\"chart-title\">{}</title><desc id=\"chart-desc\">{}</desc>",
-        d1(right + RIGHT),
-        d1(HEIGHT),
-        esc(input.title),
-        esc(&describe(input, &outcome, &expected, &alliance)),
+    let mut s = text(
+        g.left,
+        g.top - 16.0,
+        &format!(" font-size=\"{}\" font-weight=\"600\"", g.heading),
+        &esc(input.title),
     );
-    let heading = " font-size=\"14\" font-weight=\"600\"";
-    s += &text(LEFT, 22.0, heading, &esc(input.title));
     let grid = format!("stroke=\"{GRID_COLOUR}\"");
     for v in (0..=40).step_by(10) {
-        let y = Scale::y(f64::from(v));
-        s += &line(LEFT, y, right, y, &grid);
-        s += &text(LEFT - 8.0, y + 4.0, end, &v.to_string());
+        let y = scale.y(f64::from(v));
+        s += &line(g.left, y, right, y, &grid);
+        s += &text(g.left - 6.0, y + 4.0, end, &v.to_string());
     }
-    s += &line(LEFT, TOP, LEFT, bottom, &axis);
-    s += &line(LEFT, bottom, right, bottom, &axis);
+    let mut legend: Vec<(Sample, String)> = Vec::new();
+    // The band first, under every line.
+    if let Some(band) = input
+        .band
+        .filter(|b| b.is_finite() && *b > 0.0 && expected.len() > 1)
+    {
+        let upper = expected.iter().map(|&(n, v)| (scale.x(n), scale.y(v + band)));
+        let lower = expected
+            .iter()
+            .rev()
+            .map(|&(n, v)| (scale.x(n), scale.y(v - band)));
+        let points: Vec<String> = upper
+            .chain(lower)
+            .map(|(x, y)| format!("{},{}", d1(x), d1(y)))
+            .collect();
+        s += &format!(
+            "<polygon points=\"{}\" fill=\"{BAND_FILL}\" fill-opacity=\"0.14\" stroke=\"none\"/>",
+            points.join(" ")
+        );
+        legend.push((Sample::Band, format!("Expected range (±{})", figure(band))));
+    }
+    s += &line(g.left, g.top, g.left, bottom, &axis);
+    s += &line(g.left, bottom, right, bottom, &axis);
+    let (numbers, dates) = (scale.every(g.font * 1.6), scale.every(g.date_width));
     for n in 1..=scale.sessions {
         let x = scale.x(n);
         s += &line(x, bottom, x, bottom + 5.0, &axis);
-        s += &text(x, bottom + 18.0, middle, &n.to_string());
+        if (n - 1) % numbers == 0 {
+            s += &text(x, bottom + 18.0, middle, &n.to_string());
+        }
+        if let Some((_, date)) = input.dates.iter().find(|(d, _)| *d == n)
+            && (n - 1) % dates == 0
+        {
+            s += &text(
+                x,
+                bottom + 34.0,
+                &format!("{middle} fill=\"{AXIS_COLOUR}\""),
+                &esc(date),
+            );
+        }
     }
-    s += &text(mid, bottom + 38.0, middle, "Session");
+    s += &text(mid, bottom + 52.0, middle, "Session and date");
     let rotated = " transform=\"rotate(-90)\" text-anchor=\"middle\"";
-    s += &text(-(TOP + PLOT_H / 2.0), 16.0, rotated, "Score (0–40)");
-
-    // Legend entries, a sample stroke and a name, for every series actually drawn.
-    let mut legend: Vec<(String, String)> = Vec::new();
+    s += &text(-(g.top + g.plot_h / 2.0), 14.0, rotated, "Score (0–40)");
     // Reference labels go on top of the data, with a white halo, so lines never hide them.
     let mut labels = String::new();
     let halo = " paint-order=\"stroke\" stroke=\"#ffffff\" stroke-width=\"3\"";
-    if let Some(c) = input.cutoff.filter(|v| v.is_finite()) {
-        let y = Scale::y(c);
-        let attrs = format!("stroke=\"{CUTOFF_COLOUR}\" stroke-width=\"1.5\"");
-        s += &line(LEFT, y, right, y, &attrs);
-        labels += &text(LEFT + 4.0, y - 4.0, halo, &format!("Cut-off {}", d1(c)));
-        legend.push((attrs, "Cut-off".into()));
-    }
-    // The target is one number, not a path: a short mark at the right keeps it off the data.
-    if let Some(t) = input.target.filter(|v| v.is_finite()) {
-        let y = Scale::y(t);
-        let attrs = format!("stroke=\"{EXPECTED_COLOUR}\" stroke-width=\"3\" stroke-dasharray=\"2 3\"");
-        s += &line(right - 48.0, y, right, y, &attrs);
-        labels += &text(
-            right - 2.0,
-            y - 6.0,
-            &format!("{end}{halo}"),
-            &format!("Target {}", d1(t)),
-        );
-        legend.push((attrs, "Target".into()));
-    }
+    let mut reference =
+        |value: Option<f64>, colour: &str, style: &str, name: String, label: String, at_right: bool| {
+            let Some(v) = value.filter(|v| v.is_finite()) else {
+                return String::new();
+            };
+            let y = scale.y(v);
+            let attrs = format!("stroke=\"{colour}\" {style}");
+            let drawn = if at_right {
+                // The target is one number, not a path: a short mark at the right keeps it off the data.
+                labels += &text(right - 2.0, y - 6.0, &format!("{end}{halo}"), &esc(&label));
+                line(right - 48.0, y, right, y, &attrs)
+            } else {
+                labels += &text(g.left + 4.0, y - 4.0, halo, &esc(&label));
+                line(g.left, y, right, y, &attrs)
+            };
+            legend.push((Sample::Stroke(attrs), name));
+            drawn
+        };
+    s += &reference(
+        input.cutoff,
+        CUTOFF_COLOUR,
+        CUTOFF_STYLE,
+        "Clinical cut-off".into(),
+        format!("Cut-off {}", d1(input.cutoff.unwrap_or_default())),
+        false,
+    );
+    s += &reference(
+        input.alliance_threshold,
+        ALLIANCE_COLOUR,
+        THRESHOLD_STYLE,
+        format!("{} concern below", input.alliance_label),
+        format!(
+            "{} concern below {}",
+            input.alliance_label,
+            figure(input.alliance_threshold.unwrap_or_default())
+        ),
+        false,
+    );
+    s += &reference(
+        input.target,
+        EXPECTED_COLOUR,
+        TARGET_STYLE,
+        "Target".into(),
+        format!("Target {}", d1(input.target.unwrap_or_default())),
+        true,
+    );
     // The flag is named in words too, so colour is never the only signal (WCAG 1.4.1).
     let outcome_name = format!("{} ({flag})", input.outcome_label);
     let (al, ol) = (input.alliance_label, input.outcome_label);
-    let etr = "Expected (ETR)";
     // Drawn in this order so the client's own scores sit on top of everything else.
     let series = [
-        (&expected, etr, "expected", EXPECTED_COLOUR, DASHED),
+        (
+            &expected,
+            "Expected (ETR)",
+            "expected",
+            EXPECTED_COLOUR,
+            EXPECTED_STYLE,
+        ),
         (&alliance, al, al, ALLIANCE_COLOUR, "stroke-width=\"1.5\""),
-        (&outcome, &outcome_name, ol, colour, "stroke-width=\"2.5\""),
+        (
+            &outcome,
+            outcome_name.as_str(),
+            ol,
+            colour,
+            "stroke-width=\"2.5\"",
+        ),
     ];
     for (i, (points, name, hover, stroke, extra)) in series.into_iter().enumerate() {
         if points.is_empty() {
             continue;
         }
         let attrs = format!("stroke=\"{stroke}\" {extra}");
-        s += &polyline(&scale, points, &attrs);
-        for &(n, v) in points {
+        let coords: Vec<(f64, f64)> = points.iter().map(|&(n, v)| (scale.x(n), scale.y(v))).collect();
+        s += &polyline(&coords, &attrs);
+        for (&(n, v), &(x, y)) in points.iter().zip(&coords) {
             let tip = format!("<title>Session {n}: {} {}</title>", esc(hover), d1(v));
-            let (x, y) = (scale.x(n), Scale::y(v));
             // Squares for alliance, so the two kinds of score differ by more than colour.
             s += &match i {
                 0 => circle(x, y, "2.5", "#ffffff", stroke, &tip),
@@ -257,21 +350,52 @@ pub fn render_svg(input: &ChartInput<'_>) -> String {
                 _ => circle(x, y, "4", stroke, stroke, &tip),
             };
         }
-        legend.push((attrs, name.to_string()));
+        legend.push((Sample::Stroke(attrs), name.to_string()));
     }
     s += &labels;
     if outcome.is_empty() && alliance.is_empty() {
         let attrs = format!("{middle} font-size=\"16\" fill=\"{AXIS_COLOUR}\"");
-        s += &text(mid, TOP + PLOT_H / 2.0, &attrs, "No ratings yet");
+        s += &text(mid, g.top + g.plot_h / 2.0, &attrs, "No ratings yet");
     }
-    // Without font metrics a fixed advance per character is the best estimate SVG allows.
-    let (mut x, y) = (LEFT, bottom + 70.0);
-    for (attrs, name) in legend.iter().rev() {
-        s += &line(x, y - 4.0, x + 24.0, y - 4.0, attrs);
+    // The legend flows into rows. Without font metrics a fixed advance per character is the
+    // best estimate SVG allows.
+    let advance = g.font * 0.6;
+    let (mut x, mut y) = (g.left, bottom + 78.0);
+    for (sample, name) in legend.iter().rev() {
+        let wide = 32.0 + advance * name.chars().count() as f64;
+        if x > g.left && x + wide > width - g.right {
+            (x, y) = (g.left, y + 22.0);
+        }
+        s += &match sample {
+            Sample::Stroke(attrs) => line(x, y - 4.0, x + 24.0, y - 4.0, attrs),
+            Sample::Band => format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"24\" height=\"10\" fill=\"{BAND_FILL}\" fill-opacity=\"0.14\"/>",
+                d1(x),
+                d1(y - 9.0)
+            ),
+        };
         s += &text(x + 30.0, y, "", &esc(name));
-        x += 50.0 + 7.0 * name.chars().count() as f64;
+        x += wide + 18.0;
     }
-    s + "</svg>"
+    let height = y + 14.0;
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" \
+         viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"system-ui, sans-serif\" \
+         font-size=\"{font}\" fill=\"#24292f\"><title id=\"{id}-title\">{title}</title>\
+         <desc id=\"{id}-desc\">{desc}</desc>{s}</svg>",
+        id = g.id,
+        w = d1(width),
+        h = d1(height),
+        font = g.font,
+        title = esc(input.title),
+        desc = esc(&describe(input, &outcome, &expected, &alliance)),
+    )
+}
+
+/// A threshold as a clinician writes it: "5", "5.5".
+fn figure(value: f64) -> String {
+    let text = d1(value);
+    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
 }
 
 #[cfg(test)]

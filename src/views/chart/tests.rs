@@ -12,7 +12,10 @@ fn casey() -> ChartInput<'static> {
         target: Some(27.2),
         alliance_label: "SRS",
         alliance: &[(1, 34.0), (2, 36.5), (4, 38.0)],
+        alliance_threshold: Some(36.0),
+        band: Some(5.0),
         flag: "amber",
+        dates: &[],
     }
 }
 
@@ -47,11 +50,12 @@ fn points_appear_where_the_documented_scale_puts_them() {
     let mut chart = empty();
     chart.outcome = &[(1, 40.0), (3, 0.0), (6, 20.0)];
     let svg = render_svg(&chart);
-    // Six sessions share the plot width; x(s) = LEFT + (s − 0.5) × slot.
-    let x = |s: f64| LEFT + (s - 0.5) * (MIN_WIDTH - LEFT - RIGHT) / 6.0;
+    let g = Layout::Wide.geometry();
+    // Six sessions share the plot width; x(s) = left + (s − 0.5) × slot.
+    let x = |s: f64| g.left + (s - 0.5) * (g.min_width - g.left - g.right) / 6.0;
     // 40 sits on the top margin, 0 on the bottom of the plot area, 20 half way.
-    let bottom = HEIGHT - BOTTOM;
-    for (s, y) in [(1.0, TOP), (3.0, bottom), (6.0, (TOP + bottom) / 2.0)] {
+    let bottom = g.top + g.plot_h;
+    for (s, y) in [(1.0, g.top), (3.0, bottom), (6.0, (g.top + bottom) / 2.0)] {
         let marker = format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\"", x(s), y);
         assert!(svg.contains(&marker), "{marker} in {svg}");
     }
@@ -83,7 +87,7 @@ fn text_is_escaped_for_xml() {
 fn an_empty_chart_shows_its_axes_and_says_no_ratings_yet() {
     let svg = render_svg(&empty());
     assert!(svg.contains(">No ratings yet</text>"));
-    assert!(svg.contains(">Session</text>") && svg.contains(">Score (0–40)</text>"));
+    assert!(svg.contains(">Session and date</text>") && svg.contains(">Score (0–40)</text>"));
     assert!(svg.contains(">6</text>") && !svg.contains(">7</text>"));
     assert!(!svg.contains("<circle") && !svg.contains("<polyline"));
 }
@@ -105,14 +109,88 @@ fn every_series_and_reference_line_is_drawn_and_named_in_the_legend() {
     for label in [
         "ORS (amber)",
         "Expected (ETR)",
+        "Expected range (±5)",
         "SRS",
+        "Target",
         "Target 27.2",
+        "Clinical cut-off",
         "Cut-off 25.0",
+        "SRS concern below",
+        "SRS concern below 36",
     ] {
         assert!(svg.contains(&format!(">{label}</text>")), "{label}");
     }
-    assert!(svg.contains("stroke-dasharray=\"6 4\"") && svg.contains("<rect "));
+    assert!(
+        svg.contains("<rect ") && svg.contains("<polygon "),
+        "alliance squares, the band"
+    );
     assert!(svg.contains("aria-labelledby=\"chart-title chart-desc\""));
+}
+
+#[test]
+fn expected_target_cut_off_and_threshold_each_have_their_own_line_style() {
+    let svg = render_svg(&casey());
+    let styles = [EXPECTED_STYLE, TARGET_STYLE, CUTOFF_STYLE, THRESHOLD_STYLE];
+    for style in styles {
+        assert!(svg.contains(style), "{style}");
+    }
+    let dashes: Vec<&str> = styles
+        .iter()
+        .filter_map(|s| s.split("stroke-dasharray=").nth(1))
+        .collect();
+    let mut distinct = dashes.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        dashes.len(),
+        "no two dash patterns alike: {dashes:?}"
+    );
+}
+
+#[test]
+fn the_band_spans_reliable_change_either_side_of_the_expected_path() {
+    let mut chart = empty();
+    chart.expected = &[(1, 20.0), (2, 23.1)];
+    let svg = render_svg(&chart);
+    let g = Layout::Wide.geometry();
+    let scale = Scale::new(&g, 6);
+    let corner = format!("{},{}", d1(scale.x(1)), d1(scale.y(25.0)));
+    let opposite = format!("{},{}", d1(scale.x(2)), d1(scale.y(18.1)));
+    assert!(svg.contains(&corner) && svg.contains(&opposite), "{svg}");
+}
+
+#[test]
+fn session_dates_sit_under_the_axis_without_overlapping() {
+    let dates: Vec<(u32, String)> = (1..=12).map(|s| (s, format!("{s} Mar"))).collect();
+    let scores: Vec<(u32, f64)> = (1..=12).map(|s| (s, 20.0)).collect();
+    let mut chart = casey();
+    (chart.dates, chart.outcome) = (&dates, &scores);
+    let wide = render(&chart, Layout::Wide);
+    assert!(
+        wide.contains(">1 Mar</text>") && wide.contains(">12 Mar</text>"),
+        "room for all 12"
+    );
+    let narrow = render(&chart, Layout::Narrow);
+    assert!(
+        narrow.contains(">1 Mar</text>") && !narrow.contains(">2 Mar</text>"),
+        "every other"
+    );
+    assert!(narrow.contains("aria-labelledby=\"chart-narrow-title chart-narrow-desc\""));
+}
+
+#[test]
+fn the_phone_layout_is_at_most_340_wide_with_text_of_12_px_or_more() {
+    let svg = render(&casey(), Layout::Narrow);
+    assert!(svg.contains("width=\"340.0\""), "{svg}");
+    for size in svg
+        .split("font-size=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+    {
+        let px: f64 = size.parse().expect("a number");
+        assert!(px >= 12.0, "font-size {px}");
+    }
 }
 
 #[test]

@@ -1,0 +1,322 @@
+//! The paged client lists (SPEC §3.3): the dashboards' worst-first lists and `/clients` with its
+//! search, filters and sorts. One statement counts, one reads the page: each client joined to
+//! their open episode's summary and to their provider's name, ordered and cut in SQL, so a
+//! page costs the same whatever the caseload.
+
+use sea_orm::sea_query::{
+    Cond, Expr, ExprTrait, Func, JoinType, LikeExpr, NullOrdering, Order, Query, SelectStatement,
+};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+
+use entities::{episode, user};
+
+use crate::auth::guards::Acting;
+use crate::domain::scoring::Flag;
+use crate::domain::triage::Attention;
+use crate::domain::{AgeGroup, Role};
+use crate::error::AppError;
+
+mod filters;
+pub use filters::{Filters, FlagFilter, Sort, Status};
+
+/// Rows on one page of every list.
+pub const PAGE_ROWS: u64 = 50;
+
+/// One client as the lists show them.
+#[derive(Debug, Clone)]
+pub struct ListedClient {
+    pub id: i32,
+    pub full_name: String,
+    pub login: String,
+    pub active: bool,
+    pub age_group: Option<AgeGroup>,
+    pub provider_name: Option<String>,
+    pub sessions: i32,
+    pub intake: Option<f64>,
+    pub latest: Option<f64>,
+    pub outcome_flag: Flag,
+    pub alliance_flag: Flag,
+    pub attention: Attention,
+    pub off_track_since: Option<i64>,
+    pub last_session_at: Option<i64>,
+}
+
+impl ListedClient {
+    /// Latest minus intake, to one decimal.
+    pub fn change(&self) -> Option<f64> {
+        self.intake
+            .zip(self.latest)
+            .map(|(i, l)| ((l - i) * 10.0).round() / 10.0)
+    }
+}
+
+/// One page of a list, with where it sits among all pages.
+#[derive(Debug)]
+pub struct Paged<T> {
+    pub rows: Vec<T>,
+    /// 1-based; past the end it is the last page.
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+}
+
+#[derive(FromQueryResult)]
+struct Stored {
+    id: i32,
+    full_name: String,
+    login: String,
+    active: bool,
+    age_group: Option<AgeGroup>,
+    provider_name: Option<String>,
+    latest_session: Option<i32>,
+    intake: Option<f64>,
+    latest_outcome: Option<f64>,
+    outcome_flag: Option<Flag>,
+    alliance_flag: Option<Flag>,
+    attention: Option<i32>,
+    off_track_since: Option<i64>,
+    last_session_at: Option<i64>,
+}
+
+impl From<Stored> for ListedClient {
+    fn from(s: Stored) -> Self {
+        Self {
+            id: s.id,
+            full_name: s.full_name,
+            login: s.login,
+            active: s.active,
+            age_group: s.age_group,
+            provider_name: s.provider_name,
+            sessions: s.latest_session.unwrap_or(0),
+            intake: s.intake,
+            latest: s.latest_outcome,
+            outcome_flag: s.outcome_flag.unwrap_or(Flag::Grey),
+            alliance_flag: s.alliance_flag.unwrap_or(Flag::Grey),
+            attention: s.attention.map_or(Attention::NoFlag, Attention::from_rank),
+            off_track_since: s.off_track_since,
+            last_session_at: s.last_session_at,
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// The client (`c`), the client's open episode (`e`) and provider (`p`).
+const C: &str = "c";
+const E: &str = "e";
+const P: &str = "p";
+
+fn c(column: user::Column) -> Expr {
+    Expr::col((C, column))
+}
+
+fn e(column: episode::Column) -> Expr {
+    Expr::col((E, column))
+}
+
+/// A client without an open episode has no flag yet. The default is written into the SQL, not
+/// bound: PostgreSQL must see the GROUP BY expression as the very one selected, and two
+/// bound parameters are two different expressions to it.
+fn rank() -> Expr {
+    let no_flag = Expr::cust(Attention::NoFlag.rank().to_string());
+    Func::coalesce([e(episode::Column::Attention), no_flag]).into()
+}
+
+/// The clients of the actor's caseload (SPEC §1): provider — their own; supervisor — their
+/// own and their providers'; owner and admin — the whole account. A subquery rather than a
+/// list read first, so the statement count stays fixed.
+fn caseload(actor: &impl Acting) -> Cond {
+    let me = actor.acting_user();
+    let base = Cond::all()
+        .add(c(user::Column::AccountId).eq(me.account_id))
+        .add(c(user::Column::Role).eq(Role::Client.as_str()));
+    match actor.acting_role() {
+        Role::Owner | Role::Admin => base,
+        Role::Supervisor => {
+            let theirs = Query::select()
+                .column((user::Entity, user::Column::Id))
+                .from(user::Entity)
+                .and_where(Expr::col((user::Entity, user::Column::AccountId)).eq(me.account_id))
+                .and_where(Expr::col((user::Entity, user::Column::SupervisorId)).eq(me.id))
+                .to_owned();
+            base.add(
+                Cond::any()
+                    .add(c(user::Column::ProviderId).eq(me.id))
+                    .add(c(user::Column::ProviderId).in_subquery(theirs)),
+            )
+        }
+        Role::Provider => base.add(c(user::Column::ProviderId).eq(me.id)),
+        Role::Client => base.add(c(user::Column::Id).eq(-1)),
+    }
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards in the text taken literally.
+fn contains(text: &str) -> LikeExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+fn filtered(actor: &impl Acting, filters: &Filters) -> SelectStatement {
+    let mut query = Query::select();
+    query
+        .from_as(user::Entity, C)
+        .join_as(
+            JoinType::LeftJoin,
+            episode::Entity,
+            E,
+            Cond::all()
+                .add(e(episode::Column::ClientId).equals((C, user::Column::Id)))
+                .add(e(episode::Column::ClosedAt).is_null()),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            user::Entity,
+            P,
+            Expr::col((P, user::Column::Id)).equals((C, user::Column::ProviderId)),
+        )
+        .cond_where(caseload(actor));
+    match filters.status {
+        Status::Active => {
+            query.and_where(c(user::Column::Active).eq(true));
+        }
+        Status::Inactive => {
+            query.and_where(c(user::Column::Active).eq(false));
+        }
+        Status::All => {}
+    }
+    if let Some(q) = filters.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        query.cond_where(
+            Cond::any()
+                .add(Expr::expr(Func::lower(c(user::Column::FullName))).like(contains(q)))
+                .add(Expr::expr(Func::lower(c(user::Column::Login))).like(contains(q))),
+        );
+    }
+    if let Some(provider) = filters.provider {
+        query.and_where(c(user::Column::ProviderId).eq(provider));
+    }
+    if let Some(flag) = filters.flag {
+        query.and_where(match flag {
+            FlagFilter::Attention => rank().lte(Attention::NEEDS_ATTENTION),
+            FlagFilter::Alert => rank().eq(Attention::SafetyAlert.rank()),
+            FlagFilter::Red => rank().is_in([Attention::RedOutcome.rank(), Attention::RedAlliance.rank()]),
+            FlagFilter::Amber => rank().eq(Attention::Amber.rank()),
+            FlagFilter::Green => rank().eq(Attention::Green.rank()),
+            FlagFilter::Grey => rank().eq(Attention::NoFlag.rank()),
+        });
+    }
+    query
+}
+
+async fn count(db: &impl ConnectionTrait, query: &SelectStatement) -> Result<u64, AppError> {
+    let mut counting = query.clone();
+    counting.expr_as(Func::count(Expr::col(sea_orm::sea_query::Asterisk)), "n");
+    let statement = db.get_database_backend().build(&counting);
+    let found = Count::find_by_statement(statement).one(db).await?;
+    Ok(found.map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
+}
+
+/// One page (1-based) of the actor's clients narrowed by `filters`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &impl Acting,
+    filters: &Filters,
+    page: u64,
+) -> Result<Paged<ListedClient>, AppError> {
+    let query = filtered(actor, filters);
+    let total = count(db, &query).await?;
+    let pages = Ord::max(total.div_ceil(PAGE_ROWS), 1);
+    let page = page.clamp(1, pages);
+    let mut rows = query;
+    rows.expr_as(c(user::Column::Id), "id")
+        .expr_as(c(user::Column::FullName), "full_name")
+        .expr_as(c(user::Column::Login), "login")
+        .expr_as(c(user::Column::Active), "active")
+        .expr_as(c(user::Column::AgeGroup), "age_group")
+        .expr_as(Expr::col((P, user::Column::FullName)), "provider_name")
+        .expr_as(e(episode::Column::LatestSession), "latest_session")
+        .expr_as(e(episode::Column::Intake), "intake")
+        .expr_as(e(episode::Column::LatestOutcome), "latest_outcome")
+        .expr_as(e(episode::Column::OutcomeFlag), "outcome_flag")
+        .expr_as(e(episode::Column::AllianceFlag), "alliance_flag")
+        .expr_as(e(episode::Column::Attention), "attention")
+        .expr_as(e(episode::Column::OffTrackSince), "off_track_since")
+        .expr_as(e(episode::Column::LastSessionAt), "last_session_at");
+    match filters.sort {
+        Sort::Name => {}
+        Sort::LastSession => {
+            rows.order_by_expr_with_nulls(e(episode::Column::LastSessionAt), Order::Desc, NullOrdering::Last);
+        }
+        Sort::Flag => {
+            rows.order_by_expr(rank(), Order::Asc).order_by_expr_with_nulls(
+                e(episode::Column::OffTrackSince),
+                Order::Asc,
+                NullOrdering::Last,
+            );
+        }
+    }
+    rows.order_by_expr_with_nulls(c(user::Column::LastName), Order::Asc, NullOrdering::Last)
+        .order_by_expr_with_nulls(c(user::Column::FirstName), Order::Asc, NullOrdering::Last)
+        .order_by_expr(c(user::Column::FullName), Order::Asc)
+        .order_by_expr(c(user::Column::Id), Order::Asc)
+        .limit(PAGE_ROWS)
+        .offset((page - 1) * PAGE_ROWS);
+    let statement = db.get_database_backend().build(&rows);
+    let rows = Stored::find_by_statement(statement)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(ListedClient::from)
+        .collect();
+    Ok(Paged {
+        rows,
+        page,
+        pages,
+        total,
+    })
+}
+
+/// The dashboards' list: active clients needing attention (or, with `everyone`, the whole
+/// active caseload), worst first.
+pub async fn worst_first(
+    db: &impl ConnectionTrait,
+    actor: &impl Acting,
+    everyone: bool,
+    page: u64,
+) -> Result<Paged<ListedClient>, AppError> {
+    let filters = Filters {
+        flag: (!everyone).then_some(FlagFilter::Attention),
+        sort: Sort::Flag,
+        ..Filters::default()
+    };
+    list(db, actor, &filters, page).await
+}
+
+/// How many active clients of the caseload each provider has at each triage rank.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct RankCount {
+    pub provider_id: Option<i32>,
+    pub rank: i32,
+    pub n: i64,
+}
+
+/// Counts per provider and rank, in one statement.
+pub async fn counts_by_provider(
+    db: &impl ConnectionTrait,
+    actor: &impl Acting,
+) -> Result<Vec<RankCount>, AppError> {
+    let mut query = filtered(actor, &Filters::default());
+    query
+        .expr_as(c(user::Column::ProviderId), "provider_id")
+        .expr_as(rank(), "rank")
+        .expr_as(Func::count(Expr::col(sea_orm::sea_query::Asterisk)), "n")
+        .add_group_by([c(user::Column::ProviderId), rank()]);
+    let statement = db.get_database_backend().build(&query);
+    Ok(RankCount::find_by_statement(statement).all(db).await?)
+}
