@@ -37,6 +37,13 @@ impl QueryCounter {
     }
 }
 
+/// Formats Unix seconds to the second (UTC), as the audit log keeps them.
+pub fn format_time_seconds(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}
+
 /// Formats Unix seconds for people (UTC).
 pub fn format_time(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0)

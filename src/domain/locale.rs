@@ -141,6 +141,13 @@ impl Locale {
             .unwrap_or_default()
     }
 
+    /// "3 Mar 2026, 14:05:09 EST": the audit log keeps times to the second.
+    pub fn date_time_seconds(&self, seconds: i64) -> String {
+        self.local(seconds)
+            .map(|t| t.format("%-d %b %Y, %H:%M:%S %Z").to_string())
+            .unwrap_or_default()
+    }
+
     /// "3 Mar 2026".
     pub fn date(&self, seconds: i64) -> String {
         self.local(seconds)

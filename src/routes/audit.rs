@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rocket::http::{ContentType, Status};
+use rocket::http::{ContentType, Header, Status};
 use rocket::{FromForm, Route, State, get, routes};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
@@ -60,9 +60,9 @@ impl AuditRow {
             None => (e.subject.clone().unwrap_or_default(), None),
         };
         Self {
-            at: locale.date_time(e.at),
+            at: locale.date_time_seconds(e.at),
             at_iso: locale.rfc3339(e.at),
-            at_utc: crate::clock::format_time(e.at),
+            at_utc: crate::clock::format_time_seconds(e.at),
             actor,
             actor_link,
             title: title(&e.action),
@@ -263,7 +263,7 @@ async fn csv_export(
     state: &State<AppState>,
     actor: ManagerUser,
     query: AuditQuery<'_>,
-) -> Result<(ContentType, String), AppError> {
+) -> Result<AuditCsv, AppError> {
     let locale = practice::locale(state, &actor.account);
     let mut form = FormState::default();
     let Some((filters, _)) = read(&query, &locale, &mut form) else {
@@ -294,7 +294,7 @@ async fn csv_export(
     for entry in entries {
         let actor_id = entry.actor_id.map(|a| format!("user {a}")).unwrap_or_default();
         let subject = entry.subject.clone().unwrap_or_default();
-        let at_utc = crate::clock::format_time(entry.at);
+        let at_utc = crate::clock::format_time_seconds(entry.at);
         let at_local = locale.rfc3339(entry.at);
         let r = AuditRow::new(entry, &names, &locale);
         let subject_name = if subject_person(&subject).is_some() {
@@ -321,7 +321,20 @@ async fn csv_export(
     let bytes = writer
         .into_inner()
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((ContentType::CSV, String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(AuditCsv {
+        body: (ContentType::CSV, String::from_utf8_lossy(&bytes).into_owned()),
+        disposition: Header::new(
+            "Content-Disposition",
+            "attachment; filename=\"outcomes-audit.csv\"",
+        ),
+    })
+}
+
+/// The audit log as a file to save, not a page to show.
+#[derive(rocket::Responder)]
+struct AuditCsv {
+    body: (ContentType, String),
+    disposition: Header<'static>,
 }
 
 pub fn routes() -> Vec<Route> {

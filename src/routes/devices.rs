@@ -42,8 +42,9 @@ async fn revoke(
     user: CurrentUser,
     id: DeviceId,
     _form: CsrfChecked,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
-    devices::revoke_own(state, &user, id).await?;
+    devices::revoke_own(state, &user, id, meta.ip).await?;
     Ok(Page::see_other("/devices?saved=revoked"))
 }
 

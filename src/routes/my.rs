@@ -9,7 +9,7 @@ use rocket::{FromForm, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::auth::{ClientUser, CsrfForm};
+use crate::auth::{ClientUser, CsrfForm, RequestMeta};
 use crate::domain::measures::MeasureId;
 use crate::error::AppError;
 use crate::services::clients;
@@ -118,6 +118,7 @@ async fn submit(
     client: ClientUser,
     measure: &str,
     form: CsrfForm<Contextual<'_, AnswersForm<'_>>>,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let id = measure_in_path(measure)?;
     let me = clients::own_record(&client);
@@ -125,7 +126,7 @@ async fn submit(
     let mut typed = FormState::from_context(&form.context, ITEMS, &[]);
     // Every field has a default, so the answers are always there to check.
     if let Some(answers) = form.value {
-        match outcomes::record_own(state, &me, id, answers.items()).await {
+        match outcomes::record_own(state, &me, id, answers.items(), meta.ip.clone()).await {
             Ok(_) => return Ok(Page::see_other("/my?done=true")),
             Err(AppError::Invalid(errors)) => errors.into_iter().for_each(|e| typed.add(e)),
             Err(other) => return Err(other),

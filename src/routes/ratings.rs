@@ -5,7 +5,7 @@ use rocket::form::{self, Contextual, FromFormField, ValueField};
 use rocket::http::Status;
 use rocket::{FromForm, Route, State, post, routes};
 
-use crate::auth::{CsrfChecked, CsrfForm, StaffUser};
+use crate::auth::{CsrfChecked, CsrfForm, RequestMeta, StaffUser};
 use crate::domain::measures::MeasureId;
 use crate::domain::{ClientId, SessionNumber};
 use crate::error::AppError;
@@ -122,13 +122,23 @@ async fn record(
     actor: StaffUser,
     id: ClientId,
     form: CsrfForm<Contextual<'_, RatingForm<'_>>>,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     let CsrfForm(form) = form;
     let mut typed = FormState::from_context(&form.context, RATING_ECHO, &[("measure", CHOOSE_A_MEASURE)]);
     if let Some(input) = form.value {
         let source = input.source();
-        match outcomes::record(state, &actor, &client, input.into_entry(), source).await {
+        match outcomes::record(
+            state,
+            &actor,
+            &client,
+            input.into_entry(),
+            source,
+            meta.ip.clone(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Page::see_other(format!("/clients/{id}?saved=rating#progress"))),
             Err(AppError::Invalid(errors)) => errors.into_iter().for_each(|e| typed.add(e)),
             Err(other) => return Err(other),
@@ -146,9 +156,10 @@ async fn close_episode(
     actor: StaffUser,
     id: ClientId,
     _form: CsrfChecked,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    match outcomes::close_episode(state, &actor, &client).await {
+    match outcomes::close_episode(state, &actor, &client, meta.ip).await {
         Ok(()) => Ok(Page::see_other(format!(
             "/clients/{id}?saved=episode-closed#progress"
         ))),
@@ -177,9 +188,10 @@ async fn new_episode(
     actor: StaffUser,
     id: ClientId,
     _form: CsrfChecked,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    outcomes::start_new_episode(state, &actor, &client).await?;
+    outcomes::start_new_episode(state, &actor, &client, meta.ip).await?;
     Ok(Page::see_other(format!(
         "/clients/{id}?saved=episode-opened#progress"
     )))
@@ -191,9 +203,10 @@ async fn acknowledge(
     actor: StaffUser,
     id: ClientId,
     _form: CsrfChecked,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
-    outcomes::acknowledge_alerts(state, &actor, &client).await?;
+    outcomes::acknowledge_alerts(state, &actor, &client, meta.ip).await?;
     Ok(Page::see_other(format!("/clients/{id}?saved=alert-seen")))
 }
 
@@ -209,12 +222,13 @@ async fn sharing(
     actor: StaffUser,
     id: ClientId,
     form: CsrfForm<SharingForm>,
+    meta: RequestMeta,
 ) -> Result<Page, AppError> {
     let client = clients::find(&state.db, &actor, id).await?;
     let CsrfForm(SharingForm {
         client_sees_graph: Checkbox(share),
     }) = form;
-    clients::set_graph_sharing(state, &actor, client, share).await?;
+    clients::set_graph_sharing(state, &actor, client, share, meta.ip).await?;
     Ok(Page::see_other(format!("/clients/{id}?saved=sharing#progress")))
 }
 

@@ -16,6 +16,23 @@ use crate::services::caseload::{PAGE_ROWS, Paged};
 use crate::auth::guards::SignedIn;
 use crate::error::AppError;
 
+/// Who made a change and from where: every audit row the change causes carries both
+/// (SECURITY.md: actor when there is one, IP always).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub actor: Option<i32>,
+    pub ip: Option<String>,
+}
+
+impl Origin {
+    pub fn new(actor: i32, ip: Option<String>) -> Self {
+        Self {
+            actor: Some(actor),
+            ip,
+        }
+    }
+}
+
 /// One event as the caller knows it; `record` stamps it.
 pub struct Event<'a> {
     pub account_id: Option<i32>,
@@ -57,6 +74,13 @@ impl<'a> Event<'a> {
 
     pub fn ip(mut self, ip: Option<String>) -> Self {
         self.ip = ip;
+        self
+    }
+
+    /// The change's actor and address.
+    pub fn by(mut self, origin: &Origin) -> Self {
+        self.actor_id = origin.actor.or(self.actor_id);
+        self.ip = origin.ip.clone().or(self.ip);
         self
     }
 

@@ -9,7 +9,7 @@ use entities::device;
 use crate::auth::guards::SignedIn;
 use crate::domain::DeviceId;
 use crate::error::AppError;
-use crate::services::audit::{self, Event};
+use crate::services::audit::{self, Event, Origin};
 use crate::services::people::CheckedPerson;
 use crate::state::AppState;
 
@@ -19,6 +19,7 @@ pub async fn revoke_all(
     now: i64,
     user_id: i32,
     reason: &str,
+    origin: &Origin,
 ) -> Result<u64, AppError> {
     // Open code challenges belong to the old password or phone: end them too.
     entities::challenge::Entity::update_many()
@@ -49,6 +50,7 @@ pub async fn revoke_all(
             now,
             Event::new("device.revoked", "success")
                 .account(registration.account_id)
+                .by(origin)
                 .subject(format!("user {}", user_id))
                 .details(format!(
                     "device {} ({}): {reason}",
@@ -70,7 +72,12 @@ pub async fn list_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Ve
 }
 
 /// Revokes one of the person's own registrations; another's is "not found".
-pub async fn revoke_own(state: &AppState, actor: &SignedIn, id: DeviceId) -> Result<(), AppError> {
+pub async fn revoke_own(
+    state: &AppState,
+    actor: &SignedIn,
+    id: DeviceId,
+    ip: Option<String>,
+) -> Result<(), AppError> {
     let db = &state.db;
     let user_id = actor.user.id;
     let reason = "revoked by the user";
@@ -96,6 +103,7 @@ pub async fn revoke_own(state: &AppState, actor: &SignedIn, id: DeviceId) -> Res
         Event::new("device.revoked", "success")
             .account(found.account_id)
             .actor(user_id)
+            .ip(ip)
             .subject(format!("user {user_id}"))
             .details(format!("device {} ({}): {reason}", found.id, found.label)),
     )
@@ -112,7 +120,14 @@ pub async fn revoke_all_of(
     let target_id = target.person().id;
     let now = state.now();
     let txn = state.db.begin().await?;
-    revoke_all(&txn, now, target_id, "revoked by an owner or admin").await?;
+    revoke_all(
+        &txn,
+        now,
+        target_id,
+        "revoked by an owner or admin",
+        &Origin::new(actor.user.id, ip.clone()),
+    )
+    .await?;
     audit::record(
         &txn,
         now,

@@ -87,7 +87,7 @@ pub async fn save(
     }
     let now = state.now();
     let txn = state.db.begin().await?;
-    save_switches(&txn, now, owner.user.id, &owner.account, &input, ip).await?;
+    save_switches(&txn, now, owner.user.id, &owner.account, &input, ip.clone()).await?;
     let clinical = OutcomeSettings {
         measures: input.measures,
         flags: FlagSettings {
@@ -96,8 +96,8 @@ pub async fn save(
             alliance_drop: input.alliance_drop,
         },
     };
-    save_clinical(&txn, now, owner, &clinical).await?;
-    save_locale(&txn, now, owner, state, input.locale).await?;
+    save_clinical(&txn, now, owner, &clinical, ip.clone()).await?;
+    save_locale(&txn, now, owner, state, input.locale, ip).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -108,6 +108,7 @@ async fn save_clinical(
     now: i64,
     owner: &SignedIn,
     clinical: &OutcomeSettings,
+    ip: Option<String>,
 ) -> Result<(), AppError> {
     let account_id = owner.account.id;
     let before = outcomes::settings(db, account_id).await?;
@@ -126,6 +127,7 @@ async fn save_clinical(
             Event::new("options.changed", "success")
                 .account(account_id)
                 .actor(owner.user.id)
+                .ip(ip)
                 .details(format!(
                     "measures: {} -> {}; {} -> {}",
                     list(&before.measures),
@@ -205,7 +207,14 @@ async fn save_switches(
             .all(db)
             .await?;
         for person in staff {
-            revoke_all(db, now, person.id, "the owner required an authenticator app").await?;
+            revoke_all(
+                db,
+                now,
+                person.id,
+                "the owner required an authenticator app",
+                &crate::services::audit::Origin::new(actor_id, ip.clone()),
+            )
+            .await?;
         }
         changes.push("staff devices revoked".into());
     }
@@ -233,6 +242,7 @@ async fn save_locale(
     owner: &SignedIn,
     state: &AppState,
     change: LocaleChange,
+    ip: Option<String>,
 ) -> Result<(), AppError> {
     let before = practice::locale(state, &owner.account);
     let zone = change.time_zone.unwrap_or(before.zone);
@@ -263,6 +273,7 @@ async fn save_locale(
         db,
         now,
         Event::new("options.changed", "success")
+            .ip(ip)
             .account(owner.account.id)
             .actor(owner.user.id)
             .details(changes.join("; ")),

@@ -30,7 +30,14 @@ pub async fn reset(
     let now = state.now();
     let txn = state.db.begin().await?;
     let apps = second_step::remove_all(&txn, target.id).await?;
-    devices::revoke_all(&txn, now, target.id, "second factors reset by an owner or admin").await?;
+    devices::revoke_all(
+        &txn,
+        now,
+        target.id,
+        "second factors reset by an owner or admin",
+        &crate::services::audit::Origin::new(actor.user.id, ip.clone()),
+    )
+    .await?;
     session::delete_all_for_user(&txn, target.id, None).await?;
     audit::record(
         &txn,

@@ -247,7 +247,14 @@ pub async fn update(
     audit::record(&txn, now, event("staff.updated")).await?;
     if phone_changed {
         audit::record(&txn, now, event("phone.changed")).await?;
-        revoke_credentials(&txn, now, target.id, "phone changed").await?;
+        revoke_credentials(
+            &txn,
+            now,
+            target.id,
+            "phone changed",
+            &crate::services::audit::Origin::new(actor.user.id, ip.clone()),
+        )
+        .await?;
     }
     if new_hash.is_some() {
         audit::record(&txn, now, event("password.changed")).await?;
@@ -255,7 +262,14 @@ pub async fn update(
         // except the session making the change when it is their own.
         let keep = (target.id == actor.user.id).then_some(actor.session.id);
         session::delete_all_for_user(&txn, target.id, keep).await?;
-        revoke_credentials(&txn, now, target.id, "password changed").await?;
+        revoke_credentials(
+            &txn,
+            now,
+            target.id,
+            "password changed",
+            &crate::services::audit::Origin::new(actor.user.id, ip.clone()),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(updated)
@@ -293,7 +307,14 @@ pub(super) async fn set_person_active(
     let target = changes.update(&txn).await?;
     if !active {
         session::delete_all_for_user(&txn, target.id, None).await?;
-        revoke_credentials(&txn, now, target.id, "deactivated").await?;
+        revoke_credentials(
+            &txn,
+            now,
+            target.id,
+            "deactivated",
+            &crate::services::audit::Origin::new(actor.user.id, ip.clone()),
+        )
+        .await?;
     }
     let action = match (target.role, active) {
         (Role::Client, true) => "client.reactivated",

@@ -6,6 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{Route, State, get, post, routes};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::RequestMeta;
 use crate::auth::api::ApiStaff;
 use crate::domain::measures::MeasureId;
 use crate::domain::{ClientId, FieldError, SessionNumber};
@@ -57,6 +58,7 @@ async fn add_rating(
     caller: ApiStaff,
     id: ClientId,
     data: Data<'_>,
+    meta: RequestMeta,
 ) -> ApiResult<(Status, Json<RecordedJson>)> {
     let client = clients::find(&state.db, &caller, id).await?;
     let input: RatingBody = body(limits, data).await?;
@@ -75,7 +77,7 @@ async fn add_rating(
         items: items.iter().map(String::as_str).collect(),
         total: &total,
     };
-    let stored = outcomes::record(state, &caller, &client, entry, source).await?;
+    let stored = outcomes::record(state, &caller, &client, entry, source, meta.ip).await?;
     Ok((Status::Created, Json(RecordedJson::of(&stored))))
 }
 

@@ -6,6 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{Route, State, get, post, routes};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::RequestMeta;
 use crate::auth::api::ApiClient;
 use crate::domain::measures::MeasureId;
 use crate::error::AppError;
@@ -41,12 +42,20 @@ async fn my_submit(
     caller: ApiClient,
     measure: &str,
     data: Data<'_>,
+    meta: RequestMeta,
 ) -> ApiResult<(Status, Json<RecordedJson>)> {
     let input: MyRatingBody = body(limits, data).await?;
     let id = MeasureId::parse(measure).ok_or(AppError::NotFound)?;
     let me = clients::own_record(&caller);
     let items = as_text(&input.items);
-    let stored = outcomes::record_own(state, &me, id, items.iter().map(String::as_str).collect()).await?;
+    let stored = outcomes::record_own(
+        state,
+        &me,
+        id,
+        items.iter().map(String::as_str).collect(),
+        meta.ip,
+    )
+    .await?;
     Ok((Status::Created, Json(RecordedJson::of(&stored))))
 }
 

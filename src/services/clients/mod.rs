@@ -276,7 +276,14 @@ pub async fn update(
     audit::record(&txn, now, event("client.updated")).await?;
     if phone_changed {
         audit::record(&txn, now, event("phone.changed")).await?;
-        revoke_all(&txn, now, client.id, "phone changed").await?;
+        revoke_all(
+            &txn,
+            now,
+            client.id,
+            "phone changed",
+            &crate::services::audit::Origin::new(actor.user.id, ip.clone()),
+        )
+        .await?;
     }
     if provider_changed {
         audit::record(
@@ -311,7 +318,14 @@ pub async fn reset_password(
     changes.updated_at = Set(now);
     let client = changes.update(&txn).await?;
     session::delete_all_for_user(&txn, client.id, None).await?;
-    revoke_all(&txn, now, client.id, "password reset").await?;
+    revoke_all(
+        &txn,
+        now,
+        client.id,
+        "password reset",
+        &crate::services::audit::Origin::new(actor.user.id, ip.clone()),
+    )
+    .await?;
     audit::record(
         &txn,
         now,
@@ -347,6 +361,7 @@ pub async fn set_graph_sharing(
     actor: &impl Acting,
     client: VisibleClient,
     share: bool,
+    ip: Option<String>,
 ) -> Result<(), AppError> {
     let now = state.now();
     let txn = state.db.begin().await?;
@@ -359,6 +374,7 @@ pub async fn set_graph_sharing(
         &txn,
         now,
         Event::new("client.graph_sharing", "success")
+            .ip(ip)
             .account(account_id)
             .actor(actor.acting_user().id)
             .subject(format!("client {client_id}"))

@@ -13,7 +13,7 @@ use super::begin_write;
 use crate::auth::guards::Acting;
 use crate::domain::triage::Attention;
 use crate::error::AppError;
-use crate::services::audit::{self, Event};
+use crate::services::audit::{self, Event, Origin};
 use crate::services::clients::VisibleClient;
 use crate::state::AppState;
 
@@ -31,6 +31,7 @@ pub(super) async fn raise(
     now: i64,
     client: &user::Model,
     stored: &rating::Model,
+    origin: &Origin,
 ) -> Result<AlertMail, AppError> {
     safety_alert::ActiveModel {
         account_id: Set(client.account_id),
@@ -49,6 +50,7 @@ pub(super) async fn raise(
         now,
         Event::new("safety.alert", "success")
             .account(client.account_id)
+            .by(origin)
             .subject(format!("client {}", client.id))
             .details("PHQ-9 item 9 answered 1 or more"),
     )
@@ -102,6 +104,7 @@ pub async fn acknowledge_alerts(
     state: &AppState,
     actor: &impl Acting,
     client: &VisibleClient,
+    ip: Option<String>,
 ) -> Result<(), AppError> {
     let now = state.now();
     let actor_id = actor.acting_user().id;
@@ -120,6 +123,7 @@ pub async fn acknowledge_alerts(
         Event::new("safety.acknowledged", "success")
             .account(client.account_id)
             .actor(actor_id)
+            .ip(ip)
             .subject(format!("client {}", client.id)),
     )
     .await?;

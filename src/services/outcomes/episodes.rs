@@ -13,7 +13,7 @@ use crate::auth::guards::Acting;
 use crate::domain::scoring::Flag;
 use crate::domain::triage::Attention;
 use crate::error::AppError;
-use crate::services::audit::{self, Event};
+use crate::services::audit::{self, Event, Origin};
 use crate::services::clients::VisibleClient;
 use crate::state::AppState;
 
@@ -105,7 +105,7 @@ pub(super) async fn current_episode(
 async fn close_open(
     txn: &DatabaseTransaction,
     now: i64,
-    actor_id: i32,
+    origin: &Origin,
     client: &user::Model,
 ) -> Result<(), AppError> {
     episode::Entity::update_many()
@@ -119,7 +119,7 @@ async fn close_open(
         now,
         Event::new("episode.closed", "success")
             .account(client.account_id)
-            .actor(actor_id)
+            .by(origin)
             .subject(format!("client {}", client.id)),
     )
     .await
@@ -132,6 +132,7 @@ pub async fn close_episode(
     state: &AppState,
     actor: &impl Acting,
     client: &VisibleClient,
+    ip: Option<String>,
 ) -> Result<(), AppError> {
     let txn = super::begin_write(&state.db).await?;
     if super::alerts::open_alert(&txn, client.id).await? {
@@ -140,7 +141,13 @@ pub async fn close_episode(
             "Mark the safety alert as seen before closing this episode.",
         )]));
     }
-    close_open(&txn, state.now(), actor.acting_user().id, client).await?;
+    close_open(
+        &txn,
+        state.now(),
+        &Origin::new(actor.acting_user().id, ip),
+        client,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -150,18 +157,19 @@ pub async fn start_new_episode(
     state: &AppState,
     actor: &impl Acting,
     client: &VisibleClient,
+    ip: Option<String>,
 ) -> Result<(), AppError> {
     let now = state.now();
-    let actor_id = actor.acting_user().id;
+    let origin = Origin::new(actor.acting_user().id, ip);
     let txn = super::begin_write(&state.db).await?;
-    close_open(&txn, now, actor_id, client).await?;
+    close_open(&txn, now, &origin, client).await?;
     current_episode(&txn, now, client).await?;
     audit::record(
         &txn,
         now,
         Event::new("episode.opened", "success")
             .account(client.account_id)
-            .actor(actor_id)
+            .by(&origin)
             .subject(format!("client {}", client.id)),
     )
     .await?;

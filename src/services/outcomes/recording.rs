@@ -19,7 +19,7 @@ use crate::auth::guards::Acting;
 use crate::domain::measures::{self, MeasureId, MeasureKind};
 use crate::domain::{FieldError, SessionNumber};
 use crate::error::AppError;
-use crate::services::audit::{self, Event};
+use crate::services::audit::{self, Event, Origin};
 use crate::services::clients::VisibleClient;
 use crate::state::AppState;
 
@@ -123,10 +123,12 @@ pub async fn record(
     client: &VisibleClient,
     entry: Entry<'_>,
     source: Source,
+    ip: Option<String>,
 ) -> Result<rating::Model, AppError> {
     let settings = settings(&state.db, client.account_id).await?;
     let checked = check(&settings, client, &entry).map_err(AppError::Invalid)?;
-    store(state, actor.acting_user().id, client, &settings, checked, source).await
+    let origin = Origin::new(actor.acting_user().id, ip);
+    store(state, &origin, client, &settings, checked, source).await
 }
 
 /// Whether a client may open this measure's form: one offered to them (else "not found") that
@@ -154,6 +156,7 @@ pub async fn record_own(
     client: &VisibleClient,
     measure: MeasureId,
     items: Vec<&str>,
+    ip: Option<String>,
 ) -> Result<rating::Model, AppError> {
     let settings = settings(&state.db, client.account_id).await?;
     if !measures_for(&settings, age_of(client)).contains(&measure) {
@@ -167,21 +170,29 @@ pub async fn record_own(
         total: "",
     };
     let checked = check(&settings, client, &entry).map_err(AppError::Invalid)?;
-    store(state, client.id, client, &settings, checked, Source::Client).await
+    store(
+        state,
+        &Origin::new(client.id, ip),
+        client,
+        &settings,
+        checked,
+        Source::Client,
+    )
+    .await
 }
 
 /// Stores a checked rating and everything that follows from it in one transaction, then sends
 /// the safety alert's e-mails (if any).
 async fn store(
     state: &AppState,
-    actor_id: i32,
+    origin: &Origin,
     client: &user::Model,
     settings: &OutcomeSettings,
     checked: Checked,
     source: Source,
 ) -> Result<rating::Model, AppError> {
     let txn = begin_write(&state.db).await?;
-    let (stored, mail) = store_in(&txn, state.now(), actor_id, client, settings, checked, source).await?;
+    let (stored, mail) = store_in(&txn, state.now(), origin, client, settings, checked, source).await?;
     txn.commit().await?;
     if let Some(mail) = mail {
         alerts::send(state, mail).await?;
@@ -192,7 +203,7 @@ async fn store(
 async fn store_in(
     txn: &DatabaseTransaction,
     now: i64,
-    actor_id: i32,
+    origin: &Origin,
     client: &user::Model,
     settings: &OutcomeSettings,
     Checked { id, session, items }: Checked,
@@ -221,7 +232,7 @@ async fn store_in(
             items: Set(items_json.clone()),
             total: Set(total),
             source: Set(source),
-            entered_by: Set(actor_id),
+            entered_by: Set(origin.actor.unwrap_or(client.id)),
             at: Set(now),
             ..Default::default()
         }
@@ -258,7 +269,7 @@ async fn store_in(
         now,
         Event::new("rating.recorded", "success")
             .account(client.account_id)
-            .actor(actor_id)
+            .by(origin)
             .subject(format!("client {}", client.id))
             .details(format!(
                 "{} session {} total {:.1} ({})",
@@ -271,7 +282,7 @@ async fn store_in(
     .await?;
     // The alert first, so that the summary's triage rank counts it.
     let mail = if measure.safety_alert(&items) {
-        Some(alerts::raise(txn, now, client, &stored).await?)
+        Some(alerts::raise(txn, now, client, &stored, origin).await?)
     } else {
         None
     };

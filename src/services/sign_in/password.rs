@@ -135,7 +135,14 @@ pub async fn change_own_password(
     changes.updated_at = Set(now);
     changes.update(&txn).await?;
     session::delete_all_for_user(&txn, signed.user.id, Some(signed.session.id)).await?;
-    revoke_all(&txn, now, signed.user.id, "password changed").await?;
+    revoke_all(
+        &txn,
+        now,
+        signed.user.id,
+        "password changed",
+        &crate::services::audit::Origin::new(signed.user.id, meta.ip.clone()),
+    )
+    .await?;
     audit::record(
         &txn,
         now,
