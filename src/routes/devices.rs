@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::auth::{CsrfChecked, CurrentUser, ManagerUser, RequestMeta};
 use crate::domain::{ClientId, DeviceId, StaffId};
 use crate::error::AppError;
+use crate::routes::step_up::FreshSecondFactor;
 use crate::services::{clients, devices, practice, second_factors, staff};
 use crate::state::AppState;
 use crate::views::{DeviceRow, Layout, Page, device_rows};
@@ -78,6 +79,7 @@ async fn revoke_client(
 async fn reset_staff(
     state: &State<AppState>,
     actor: ManagerUser,
+    _fresh: FreshSecondFactor,
     id: StaffId,
     _form: CsrfChecked,
     meta: RequestMeta,
@@ -91,6 +93,7 @@ async fn reset_staff(
 async fn reset_client(
     state: &State<AppState>,
     actor: ManagerUser,
+    _fresh: FreshSecondFactor,
     id: ClientId,
     _form: CsrfChecked,
     meta: RequestMeta,

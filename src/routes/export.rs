@@ -1,20 +1,23 @@
 //! `/export.csv`: every rating in the account, for owners and admins.
 
 use rocket::http::Header;
+use rocket::response::stream::ByteStream;
 use rocket::{Route, State, get, routes};
 
 use crate::auth::{ManagerUser, RequestMeta};
 use crate::domain::Locale;
 use crate::domain::measures::{self, MeasureId};
 use crate::error::AppError;
+use crate::routes::step_up::FreshSecondFactor;
 use crate::services::export::{self as exports, ExportedRating};
 use crate::services::practice;
 use crate::state::AppState;
 
+/// The export as a file to save, written while it is read.
 #[derive(rocket::Responder)]
 #[response(content_type = "text/csv")]
-struct CsvFile {
-    body: String,
+struct CsvFile<S> {
+    body: ByteStream<S>,
     disposition: Header<'static>,
 }
 
@@ -61,24 +64,57 @@ fn line(r: ExportedRating, locale: &Locale) -> [String; 13] {
     ]
 }
 
-#[get("/export.csv")]
-async fn ratings_csv(
-    state: &State<AppState>,
-    actor: ManagerUser,
-    meta: RequestMeta,
-) -> Result<CsvFile, AppError> {
-    let internal = |e: csv::Error| AppError::Internal(e.to_string());
+/// The header line, written as the rows are (same quoting and line ending).
+fn header_bytes() -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(COLUMNS).map_err(internal)?;
-    let locale = practice::locale(state, &actor.account);
-    for rating in exports::ratings(state, &actor, meta.ip).await? {
-        writer.write_record(line(rating, &locale)).map_err(internal)?;
+    // Writing fixed ASCII names into memory cannot fail; an empty header would show if it did.
+    writer.write_record(COLUMNS).ok();
+    writer.into_inner().unwrap_or_default()
+}
+
+/// CSV lines for some ratings, ready to send.
+fn csv_bytes(rows: Vec<ExportedRating>, locale: &Locale) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for rating in rows {
+        writer.write_record(line(rating, locale))?;
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// Streams every rating of the account: the header at once, then a batch at a time, so the first
+/// byte leaves before the last row is read and memory stays flat (issue 17). A client that goes
+/// away drops the stream, and with it the reading.
+#[get("/export.csv")]
+async fn ratings_csv<'r>(
+    state: &'r State<AppState>,
+    actor: ManagerUser,
+    _fresh: FreshSecondFactor,
+    meta: RequestMeta,
+) -> Result<CsvFile<impl rocket::futures::Stream<Item = Vec<u8>> + Send + 'r>, AppError> {
+    let locale = practice::locale(state, &actor.account);
+    let mut export = exports::ratings(state, &actor, meta.ip).await?;
+    let body = ByteStream! {
+        yield header_bytes();
+        loop {
+            match export.next_batch().await {
+                Ok(Some(rows)) => match csv_bytes(rows, &locale) {
+                    Ok(bytes) => yield bytes,
+                    Err(error) => {
+                        rocket::error!("ratings export stopped: {error}");
+                        break;
+                    }
+                },
+                Ok(None) => break,
+                Err(error) => {
+                    // The status has left already: the file ends short, and the log says why.
+                    rocket::error!("ratings export stopped: {error}");
+                    break;
+                }
+            }
+        }
+    };
     Ok(CsvFile {
-        body: String::from_utf8_lossy(&bytes).into_owned(),
+        body,
         disposition: Header::new(
             "Content-Disposition",
             "attachment; filename=\"outcomes-ratings.csv\"",

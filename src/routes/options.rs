@@ -11,6 +11,7 @@ use crate::domain::measures::{MeasureId, MeasureKind, measure};
 use crate::domain::{PhoneRegion, Plan, Role, TimeZone};
 use crate::error::AppError;
 use crate::routes::fields::{Checkbox, Kept, Trimmed, within};
+use crate::routes::step_up::FreshSecondFactor;
 use crate::services::options::{self, LocaleChange, Options, Unprotected};
 use crate::services::practice;
 use crate::state::AppState;
@@ -275,6 +276,7 @@ async fn show(state: &State<AppState>, owner: OwnerUser, saved: Option<bool>) ->
 async fn save(
     state: &State<AppState>,
     owner: OwnerUser,
+    _fresh: FreshSecondFactor,
     form: CsrfForm<Contextual<'_, OptionsForm>>,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {

@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::routes::fields::{Optional, Trimmed, take};
+use crate::routes::step_up::FreshSecondFactor;
 use crate::services::staff::{self, ManagedStaff, StaffInput, StaffListing};
 use crate::services::{devices, login_taken, practice, second_step};
 use crate::state::AppState;
@@ -288,6 +289,7 @@ async fn new_form(state: &State<AppState>, actor: ManagerUser) -> Result<Templat
 async fn create(
     state: &State<AppState>,
     actor: ManagerUser,
+    _fresh: FreshSecondFactor,
     form: CsrfForm<Contextual<'_, StaffForm<'_>>>,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
@@ -326,6 +328,7 @@ async fn edit_form(
 async fn update(
     state: &State<AppState>,
     actor: ManagerUser,
+    _fresh: FreshSecondFactor,
     id: StaffId,
     form: CsrfForm<Contextual<'_, StaffForm<'_>>>,
     meta: RequestMeta,
@@ -350,6 +353,7 @@ async fn update(
 async fn deactivate(
     state: &State<AppState>,
     actor: ManagerUser,
+    _fresh: FreshSecondFactor,
     id: StaffId,
     _form: CsrfChecked,
     meta: RequestMeta,
@@ -363,6 +367,7 @@ async fn deactivate(
 async fn activate(
     state: &State<AppState>,
     actor: ManagerUser,
+    _fresh: FreshSecondFactor,
     id: StaffId,
     _form: CsrfChecked,
     meta: RequestMeta,

@@ -212,15 +212,32 @@ pub async fn page(
     })
 }
 
-/// Every event of the actor's account matching `filters`, newest first (the CSV).
-pub async fn entries(
+/// Events the CSV reads per statement.
+const CSV_BATCH: u64 = 2_000;
+
+/// The next events of the actor's account matching `filters` after `cursor` (the time and id of
+/// the last one already handed out), newest first. Keyset paging: each batch is one indexed
+/// statement however deep into the log, so a CSV of millions of events reads in flat memory.
+pub async fn entries_after(
     db: &impl ConnectionTrait,
     actor: &SignedIn,
     filters: &Filters,
+    cursor: Option<(i64, i32)>,
 ) -> Result<Vec<Entry>, AppError> {
-    Ok(filtered(actor, filters)
+    let mut query = filtered(actor, filters);
+    if let Some((at, id)) = cursor {
+        query = query.filter(
+            Condition::any().add(audit_log::Column::At.lt(at)).add(
+                Condition::all()
+                    .add(audit_log::Column::At.eq(at))
+                    .add(audit_log::Column::Id.lt(id)),
+            ),
+        );
+    }
+    Ok(query
         .order_by_desc(audit_log::Column::At)
         .order_by_desc(audit_log::Column::Id)
+        .limit(CSV_BATCH)
         .all(db)
         .await?
         .into_iter()

@@ -155,9 +155,11 @@ pub async fn check_at_sign_in(
     use crate::auth::device::{self, Agent, DeviceCheck};
     let agent = Agent::parse(meta.user_agent.as_deref());
     let now = state.now();
+    // The person whose password was just proven is the one acting.
     let event = |action, outcome| {
         Event::new(action, outcome)
             .account(user.account_id)
+            .actor(user.id)
             .subject(format!("user {}", user.id))
             .ip(meta.ip.clone())
     };

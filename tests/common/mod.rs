@@ -2,6 +2,7 @@
 //! PostgreSQL database, a fake Twilio that is a real HTTP server, and browser-like HTTP clients.
 #![allow(dead_code)]
 
+pub mod audit_check;
 pub mod chromium;
 pub mod fake_twilio;
 pub mod passkeys;
@@ -42,7 +43,9 @@ macro_rules! db_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.expect("sqlite app");
+                    let audit = app.audit_check();
                     super::$name(app).await;
+                    audit.run().await;
                 }
             )*
         }
@@ -51,7 +54,9 @@ macro_rules! db_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                        let audit = app.audit_check();
                         super::$name(app).await;
+                        audit.run().await;
                     }
                 }
             )*
@@ -162,7 +167,7 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub db_url: String,
     shutdown: rocket::Shutdown,
-    _dir: tempfile::TempDir,
+    _dir: Arc<tempfile::TempDir>,
     _db: Arc<TestDatabase>,
 }
 
@@ -261,9 +266,14 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             db_url: db.url.clone(),
             shutdown,
-            _dir: dir,
+            _dir: Arc::new(dir),
             _db: db,
         })
+    }
+
+    /// Reads this app's audit rows once the test is over (see `audit_check`).
+    pub fn audit_check(&self) -> audit_check::AuditCheck {
+        audit_check::AuditCheck::new(self._db.clone(), self._dir.clone())
     }
 
     /// A new browser (its own cookie jar) with a Chrome User-Agent.

@@ -3,6 +3,7 @@
 //! nothing. Deterministic (seeded) and bounded.
 
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 
 use crate::common::{Browser, STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff};
 
@@ -27,7 +28,7 @@ impl Noise {
 
     /// A value a form field might get: empty, huge, numbers at the edges, junk, invalid UTF-8 escapes.
     fn value(&mut self) -> String {
-        match self.below(9) {
+        match self.below(11) {
             0 => String::new(),
             1 => "9".repeat(100_000),
             2 => [
@@ -47,6 +48,9 @@ impl Noise {
             5 => "'; DROP TABLE users; --".into(),
             6 => "\u{202e}\u{0}\u{7}".into(),
             7 => "ors".into(),
+            // Cases from the black-box probe: markup in an address, bidirectional controls.
+            8 => "%22%3E%3Csvg/onload=alert(1)%3E@ex.com".into(),
+            9 => "Ann%E2%81%A6e%E2%80%AEvil".into(),
             _ => self.bytes(12).iter().map(|b| format!("%{b:02X}")).collect(),
         }
     }
@@ -78,6 +82,11 @@ const POST_ROUTES: &[&str] = &[
     "/devices/1/revoke",
     "/account/password",
     "/my/measures/ors",
+    "/security/passkeys/options",
+    "/security/passkeys",
+    "/login/passkey/options",
+    "/login/passkey",
+    "/step-up",
 ];
 
 const GET_ROUTES: &[&str] = &[
@@ -105,6 +114,9 @@ const GET_ROUTES: &[&str] = &[
     "/login/setup",
     "/audit",
     "/audit.csv",
+    "/audit?person=%FF&from=2026-13-40&page=-1",
+    "/clients?q=%00&flag=purple&sort=%27&page=99999999999",
+    "/step-up?next=https://evil.example/",
     "/export.csv",
     "/static/..%2F..%2FCargo.toml",
 ];
@@ -116,6 +128,8 @@ const API_ROUTES: &[&str] = &[
     "/api/v1/logout",
     "/api/v1/clients/3/ratings",
     "/api/v1/my/measures/ors",
+    "/api/v1/login/passkey/options",
+    "/api/v1/login/passkey",
 ];
 
 const FIELDS: &[&str] = &[
@@ -175,6 +189,7 @@ async fn send(
     content_type: &str,
     body: Vec<u8>,
     cookie: Option<String>,
+    forwarded: Option<(&str, String)>,
 ) -> StatusCode {
     let url = format!("{}{path}", browser.base);
     let mut request = if method == "GET" {
@@ -187,6 +202,9 @@ async fn send(
     }
     if let Some(cookie) = cookie {
         request = request.header("Cookie", cookie);
+    }
+    if let Some((name, value)) = forwarded {
+        request = request.header(name, value);
     }
     match request.body(body).send().await {
         Ok(response) => response.status(),
@@ -266,8 +284,17 @@ async fn random_requests_never_get_a_500_and_change_nothing(app: TestApp) {
                 ("POST", path.to_string(), content_type, body)
             }
         };
+        // A client naming its own address (the probe's spoofing case): never believed here.
+        let forwarded = match noise.below(4) {
+            0 => Some(("X-Real-IP", format!("203.0.113.{}", noise.below(250)))),
+            1 => Some((
+                "X-Forwarded-For",
+                format!("198.51.100.{}, {}", noise.below(250), noise.value()),
+            )),
+            _ => None,
+        };
         let shown: String = String::from_utf8_lossy(&body).chars().take(300).collect();
-        let status = send(who, method, &path, content_type, body, cookie).await;
+        let status = send(who, method, &path, content_type, body, cookie, forwarded).await;
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             failures.push(format!(
                 "round {round}: {method} {path} -> {status} with {shown:?}"
@@ -281,6 +308,16 @@ async fn random_requests_never_get_a_500_and_change_nothing(app: TestApp) {
         "the owner stayed signed in throughout"
     );
     assert_eq!(tables(&app).await, before, "nothing was written");
+    let db = app.db().await;
+    let spoofed: Vec<String> = entities::audit_log::Entity::find()
+        .all(&db)
+        .await
+        .expect("audit rows")
+        .into_iter()
+        .filter_map(|row| row.ip)
+        .filter(|ip| ip != "127.0.0.1")
+        .collect();
+    assert!(spoofed.is_empty(), "addresses taken from headers: {spoofed:?}");
     assert_eq!(
         owner.get("/healthz").await.status,
         StatusCode::OK,

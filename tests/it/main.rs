@@ -10,6 +10,7 @@ mod authenticator;
 mod clinicians;
 mod clinicians_records;
 mod config;
+mod exports;
 mod faults;
 mod forms;
 mod fuzz;

@@ -31,9 +31,14 @@ async fn caseload(state: &State<AppState>, caller: ApiStaff) -> ApiResult<Json<C
 }
 
 #[get("/clients/<id>")]
-async fn client(state: &State<AppState>, caller: ApiStaff, id: ClientId) -> ApiResult<Json<ClientJson>> {
+async fn client(
+    state: &State<AppState>,
+    caller: ApiStaff,
+    id: ClientId,
+    meta: RequestMeta,
+) -> ApiResult<Json<ClientJson>> {
     let client = clients::find(&state.db, &caller, id).await?;
-    let json = outcomes::viewed_client_json(&state.db, state.now(), &caller, &client).await?;
+    let json = outcomes::viewed_client_json(&state.db, state.now(), &caller, &client, meta.ip).await?;
     Ok(Json(json))
 }
 

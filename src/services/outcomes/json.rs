@@ -93,10 +93,11 @@ pub async fn viewed_client_json(
     now: i64,
     actor: &impl Acting,
     client: &VisibleClient,
+    ip: Option<String>,
 ) -> Result<ClientJson, AppError> {
     let settings = settings(db, client.account_id).await?;
     let record = latest_record(db, client, &settings).await?;
-    clients::record_view(db, now, actor, client, None, Some("mobile app")).await?;
+    clients::record_view(db, now, actor, client, ip, Some("mobile app")).await?;
     Ok(client_json(client, record.as_ref()))
 }
 

@@ -165,11 +165,12 @@ pub(super) async fn reserve_send(
         .filter(sms_send::Column::Id.lte(reservation.id))
         .count(&state.db)
         .await?;
-    if account_today > daily_budget(account, now) {
+    let budget = daily_budget(account, now);
+    if account_today > budget {
         tell_owner_budget_exhausted(state, account, now, ip).await?;
         return refuse(too_many(
             3600,
-            "Your practice has used today's budget of sign-in texts. Your account owner has been told.",
+            format!("Your practice has used today's budget of {budget} sign-in texts. Your account owner has been told."),
         ))
         .await;
     }

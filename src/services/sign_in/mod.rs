@@ -176,6 +176,7 @@ async fn decide(
                 state.now(),
                 Event::new("login.refused", "failure")
                     .account(account.id)
+                    .actor(user.id)
                     .subject(format!("user {}", user.id))
                     .ip(meta.ip.clone())
                     .details("second step required but no phone on file"),
