@@ -3,6 +3,14 @@
 //! `outcomes demo`, then times the provider, supervisor and owner dashboards and a client page.
 //! Requests go only to 127.0.0.1; every loop is bounded.
 
+// A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
+// assertions here, unlike on the service's request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Helpers sit next to the step that needs them, and scores read back are exact to the decimal.
+#![allow(clippy::items_after_statements, clippy::float_cmp)]
+// Request bodies and reports are assembled as text.
+#![allow(clippy::format_push_string, clippy::format_collect)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -2,6 +2,14 @@
 //! the raw argon2 verify rate, the cost of the device check itself, and `/healthz` latency
 //! during a 64-way sign-in burst. Traffic goes only to 127.0.0.1; every loop is bounded.
 
+// A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
+// assertions here, unlike on the service's request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Helpers sit next to the step that needs them, and scores read back are exact to the decimal.
+#![allow(clippy::items_after_statements, clippy::float_cmp)]
+// Request bodies and reports are assembled as text.
+#![allow(clippy::format_push_string, clippy::format_collect)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -45,7 +53,7 @@ fn argon2_verify_rate(seconds: f64) -> f64 {
         .hash_password(STRONG_PASSWORD.as_bytes())
         .expect("hash")
         .to_string();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let handles: Vec<_> = (0..threads)
@@ -300,7 +308,7 @@ fn main() {
                 100.0 * rate / floor
             );
         }
-        println!("| raw argon2id verifies/s (m=19456, t=2, p=1, {} threads), mean | {argon2_rate:.1} |", std::thread::available_parallelism().map_or(2, |n| n.get()));
+        println!("| raw argon2id verifies/s (m=19456, t=2, p=1, {} threads), mean | {argon2_rate:.1} |", std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
         println!(
             "| sign-ins/s with a registered device (8 concurrent), mean; median ratio | {device_rate:.1}; {:.1} % of raw argon2 |",
             100.0 * median_ratio

@@ -48,10 +48,9 @@ impl AppError {
         match self {
             Self::NotFound => "That page does not exist, or it is not yours to see.".into(),
             Self::Forbidden => "Your role cannot open this page.".into(),
-            Self::BadRequest(message) => message.clone(),
+            Self::BadRequest(message) | Self::TooMany { message, .. } => message.clone(),
             Self::Invalid(errors) => errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "),
             Self::Conflict => "That was changed by someone else at the same moment. Please try again.".into(),
-            Self::TooMany { message, .. } => message.clone(),
             Self::Unavailable(_) => {
                 "The service cannot reach its database right now. Nothing was saved; please try again in a minute.".into()
             }
@@ -103,7 +102,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         match &self {
             Self::Internal(detail) => log::error!("internal error on {}: {detail}", request.uri()),
             Self::Unavailable(detail) => {
-                log::warn!("database unavailable on {}: {detail}", request.uri())
+                log::warn!("database unavailable on {}: {detail}", request.uri());
             }
             _ => {}
         }

@@ -26,24 +26,21 @@ impl Mailer {
             .mail_from
             .parse()
             .map_err(|e| format!("mail_from: {e}"))?;
-        match &settings.smtp_url {
-            Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-                    .map_err(|e| format!("smtp_url: {e}"))?
-                    .timeout(Some(std::time::Duration::from_secs(10)))
-                    .build();
-                Ok(Self::Smtp { transport, from })
-            }
-            None => {
-                let dir = settings.data_dir.join("mail");
-                std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                crate::config::owner_only(&dir, 0o700).map_err(|e| format!("{}: {e}", dir.display()))?;
-                Ok(Self::Files {
-                    transport: AsyncFileTransport::new(&dir),
-                    from,
-                    dir,
-                })
-            }
+        if let Some(url) = &settings.smtp_url {
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                .map_err(|e| format!("smtp_url: {e}"))?
+                .timeout(Some(std::time::Duration::from_secs(10)))
+                .build();
+            Ok(Self::Smtp { transport, from })
+        } else {
+            let dir = settings.data_dir.join("mail");
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            crate::config::owner_only(&dir, 0o700).map_err(|e| format!("{}: {e}", dir.display()))?;
+            Ok(Self::Files {
+                transport: AsyncFileTransport::new(&dir),
+                from,
+                dir,
+            })
         }
     }
 

@@ -3,6 +3,14 @@
 //! the ORS with the sliders, and the provider sees the new point and flag; a provider sets up an
 //! authenticator app from its QR page and signs in with it.
 
+// A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
+// assertions here, unlike on the service's request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Helpers sit next to the step that needs them, and scores read back are exact to the decimal.
+#![allow(clippy::items_after_statements, clippy::float_cmp)]
+// Request bodies and reports are assembled as text.
+#![allow(clippy::format_push_string, clippy::format_collect)]
+
 #[path = "common/mod.rs"]
 mod common;
 
@@ -95,9 +103,10 @@ fn browser_available() -> bool {
         return true;
     }
     let what = missing.join(" and ");
-    if std::env::var("REQUIRE_BROWSER").as_deref() == Ok("1") {
-        panic!("REQUIRE_BROWSER=1 but {what} is not installed");
-    }
+    assert!(
+        std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"),
+        "REQUIRE_BROWSER=1 but {what} is not installed"
+    );
     eprintln!("skipped: {what} is not installed (set REQUIRE_BROWSER=1 to fail instead)");
     false
 }

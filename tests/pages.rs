@@ -4,6 +4,14 @@
 //! Screenshots of the dashboard and the client page at 390 and 1280 px are saved for review
 //! (`OUTCOMES_SCREENSHOTS`, else a temporary folder named in the output).
 
+// A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
+// assertions here, unlike on the service's request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Helpers sit next to the step that needs them, and scores read back are exact to the decimal.
+#![allow(clippy::items_after_statements, clippy::float_cmp)]
+// Request bodies and reports are assembled as text.
+#![allow(clippy::format_push_string, clippy::format_collect)]
+
 #[path = "common/mod.rs"]
 mod common;
 
@@ -240,11 +248,11 @@ async fn axe(driver: &WebDriver, axe_js: &str) -> WebDriverResult<Vec<Value>> {
     }
     let result = driver
         .execute_async(
-            r#"const [options, done] = arguments;
+            r"const [options, done] = arguments;
                axe.run(document, options)
                  .then(r => done({ violations: r.violations.map(v => ({ id: v.id, help: v.help,
                     nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary })) })) }))
-                 .catch(e => done({ error: String(e) }));"#,
+                 .catch(e => done({ error: String(e) }));",
             vec![json!({ "runOnly": { "type": "tag", "values": AXE_TAGS }, "resultTypes": ["violations"] })],
         )
         .await?;
@@ -257,7 +265,7 @@ async fn axe(driver: &WebDriver, axe_js: &str) -> WebDriverResult<Vec<Value>> {
 async fn smallest_chart_text(driver: &WebDriver) -> WebDriverResult<f64> {
     let value = driver
         .execute(
-            r#"const svgs = Array.from(document.querySelectorAll('figure.chart svg'))
+            r"const svgs = Array.from(document.querySelectorAll('figure.chart svg'))
                  .filter(s => s.getBoundingClientRect().width > 0);
                if (svgs.length !== 1) { return 'visible graphs: ' + svgs.length + ' at ' + window.innerWidth; }
                // The scale of each text's own transform (rotated labels included): |(a, b)|.
@@ -265,7 +273,7 @@ async fn smallest_chart_text(driver: &WebDriver) -> WebDriverResult<f64> {
                  const m = t.getScreenCTM();
                  return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
                });
-               return Math.min(...sizes);"#,
+               return Math.min(...sizes);",
             vec![],
         )
         .await?;
@@ -275,9 +283,10 @@ async fn smallest_chart_text(driver: &WebDriver) -> WebDriverResult<f64> {
 }
 
 fn screenshots() -> PathBuf {
-    let dir = std::env::var("OUTCOMES_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| std::env::temp_dir().join("outcomes-screenshots"));
+    let dir = std::env::var("OUTCOMES_SCREENSHOTS").map_or_else(
+        |_| std::env::temp_dir().join("outcomes-screenshots"),
+        PathBuf::from,
+    );
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     dir
 }

@@ -23,8 +23,8 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let columns = [
             integer(Episodes::Attention).default(5).to_owned(),
-            big_integer_null(Episodes::OffTrackSince).to_owned(),
-            big_integer_null(Episodes::LastSessionAt).to_owned(),
+            big_integer_null(Episodes::OffTrackSince).clone(),
+            big_integer_null(Episodes::LastSessionAt).clone(),
         ];
         for column in columns {
             manager

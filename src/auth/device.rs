@@ -27,7 +27,7 @@ impl Agent {
     /// Families only, so a browser upgrade keeps the registration valid.
     pub fn parse(user_agent: Option<&str>) -> Self {
         let parsed = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua));
-        let (browser, os) = parsed.map(|r| (r.name, r.os)).unwrap_or(("UNKNOWN", "UNKNOWN"));
+        let (browser, os) = parsed.map_or(("UNKNOWN", "UNKNOWN"), |r| (r.name, r.os));
         let os_family = match os {
             os if os.starts_with("Windows") => "Windows",
             "Mac OSX" | "Mac OS Classic" => "macOS",

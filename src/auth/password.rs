@@ -29,7 +29,7 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Self {
             slots: tokio::sync::Semaphore::new(cores),
         }

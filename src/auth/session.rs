@@ -45,10 +45,10 @@ pub async fn create(
     new: NewSession,
 ) -> Result<(String, session::Model), AppError> {
     let token = random_token::<32>();
-    let lifetime = if new.state != SessionState::Full {
-        PENDING_SECONDS
-    } else {
+    let lifetime = if new.state == SessionState::Full {
         ABSOLUTE_SECONDS
+    } else {
+        PENDING_SECONDS
     };
     let model = session::ActiveModel {
         token_hash: Set(sha256_hex(&token)),

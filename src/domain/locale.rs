@@ -68,7 +68,7 @@ impl PhoneRegion {
         let upper = raw.trim().to_ascii_uppercase();
         phonenumber::metadata::DATABASE
             .by_id(upper.as_str())
-            .map(|m| m.id())
+            .map(phonenumber::Metadata::id)
             .filter(|code| code.parse::<country::Id>().is_ok())
             .map(Self)
             .ok_or_else(|| FieldError::new(field, "Choose a country from the list, e.g. US or GB."))
@@ -86,7 +86,7 @@ impl PhoneRegion {
     pub fn calling_code(self) -> Option<u16> {
         phonenumber::metadata::DATABASE
             .by_id(self.0)
-            .map(|m| m.country_code())
+            .map(phonenumber::Metadata::country_code)
     }
 
     /// A mobile number of this country written the national way, for "e.g." hints.
@@ -101,7 +101,7 @@ impl PhoneRegion {
     pub fn choices() -> Vec<PhoneRegion> {
         let mut ids: Vec<PhoneRegion> = phonenumber::metadata::DATABASE
             .iter()
-            .map(|m| m.id())
+            .map(phonenumber::Metadata::id)
             .filter(|code| code.parse::<country::Id>().is_ok())
             .map(PhoneRegion)
             .collect();

@@ -294,5 +294,7 @@ pub(crate) fn round1(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
+// Scores are exact to the decimal: equal means equal in these tests.
 #[cfg(test)]
+#[allow(clippy::float_cmp)]
 mod tests;

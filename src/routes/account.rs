@@ -32,7 +32,9 @@ fn show(user: CurrentUser, changed: Option<bool>) -> Template {
     )
 }
 
+/// The field names are those of SPEC §4, which outside tools post.
 #[derive(FromForm)]
+#[allow(clippy::struct_field_names)]
 struct PasswordForm<'r> {
     current_password: &'r str,
     new_password: &'r str,

@@ -314,7 +314,7 @@ fn csv_lines(
 /// Streams the matching events newest first, a batch at a time (first byte at once, memory flat
 /// whatever the log's size); a client that goes away drops the stream and the reading stops.
 #[get("/audit.csv?<query..>")]
-async fn csv_export<'r>(
+fn csv_export<'r>(
     state: &'r State<AppState>,
     actor: ManagerUser,
     _fresh: FreshSecondFactor,

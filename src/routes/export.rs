@@ -42,15 +42,17 @@ const COLUMNS: [&str; 13] = [
 fn line(r: ExportedRating, locale: &Locale) -> [String; 13] {
     let loinc = MeasureId::parse(&r.measure)
         .and_then(|m| measures::measure(m).loinc)
-        .map(|l| l.total)
-        .unwrap_or("");
+        .map_or("", |l| l.total);
     let at = chrono::DateTime::from_timestamp(r.at, 0)
         .map(|t| t.to_rfc3339())
         .unwrap_or_default();
     [
         r.client_id.to_string(),
         r.client_login,
-        r.age_group.map(|a| a.as_str()).unwrap_or_default().to_string(),
+        r.age_group
+            .map(entities::values::AgeGroup::as_str)
+            .unwrap_or_default()
+            .to_string(),
         r.episode.map(|n| n.to_string()).unwrap_or_default(),
         r.session.to_string(),
         r.measure,
@@ -85,12 +87,12 @@ fn csv_bytes(rows: Vec<ExportedRating>, locale: &Locale) -> Result<Vec<u8>, csv:
 /// byte leaves before the last row is read and memory stays flat (issue 17). A client that goes
 /// away drops the stream, and with it the reading.
 #[get("/export.csv")]
-async fn ratings_csv<'r>(
-    state: &'r State<AppState>,
+async fn ratings_csv(
+    state: &State<AppState>,
     actor: ManagerUser,
     _fresh: FreshSecondFactor,
     meta: RequestMeta,
-) -> Result<CsvFile<impl rocket::futures::Stream<Item = Vec<u8>> + Send + 'r>, AppError> {
+) -> Result<CsvFile<impl rocket::futures::Stream<Item = Vec<u8>> + Send + '_>, AppError> {
     let locale = practice::locale(state, &actor.account);
     let mut export = exports::ratings(state, &actor, meta.ip).await?;
     let body = ByteStream! {

@@ -58,8 +58,7 @@ async fn render(
             added: locale.date_time(p.created_at),
             last_used: p
                 .last_used_at
-                .map(|t| locale.date_time(t))
-                .unwrap_or_else(|| "Not yet".into()),
+                .map_or_else(|| "Not yet".into(), |t| locale.date_time(t)),
         })
         .collect();
     // As if the person had an app: would the sign-in ask for it?
@@ -226,24 +225,23 @@ async fn setup_confirm(
     }
     let CsrfForm(form) = form;
     let code = form.value.map_or("", |f| f.code);
-    match app::confirm_setup(state, &user.user, code, meta.ip).await? {
-        Some(codes) => Ok(Page::Html(recovery_codes_page(
+    if let Some(codes) = app::confirm_setup(state, &user.user, code, meta.ip).await? {
+        Ok(Page::Html(recovery_codes_page(
             Some(Layout::new(&user, "Recovery codes")),
             codes,
             "/security",
-        ))),
-        None => {
-            let layout = Layout::new(&user, "Set up your authenticator app");
-            let page = setup_page(
-                state,
-                &user,
-                "/security/authenticator",
-                Some(layout),
-                Some(WRONG_SETUP_CODE.into()),
-            )
-            .await?;
-            Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
-        }
+        )))
+    } else {
+        let layout = Layout::new(&user, "Set up your authenticator app");
+        let page = setup_page(
+            state,
+            &user,
+            "/security/authenticator",
+            Some(layout),
+            Some(WRONG_SETUP_CODE.into()),
+        )
+        .await?;
+        Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
     }
 }
 

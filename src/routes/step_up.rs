@@ -30,12 +30,14 @@ fn is_sensitive(method: HttpMethod, path: &str) -> bool {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     match (method, parts.as_slice()) {
-        (HttpMethod::Get, ["export.csv"] | ["audit.csv"]) => true,
-        (HttpMethod::Post, ["options"] | ["staff", "new"]) => true,
-        (HttpMethod::Post, ["staff", n]) | (HttpMethod::Post, ["staff", n, "activate" | "deactivate"]) => {
-            id(n)
-        }
-        (HttpMethod::Post, ["staff" | "clients", n, "two-factor", "reset"]) => id(n),
+        (HttpMethod::Get, ["export.csv" | "audit.csv"])
+        | (HttpMethod::Post, ["options"] | ["staff", "new"]) => true,
+        (
+            HttpMethod::Post,
+            ["staff", n]
+            | ["staff", n, "activate" | "deactivate"]
+            | ["staff" | "clients", n, "two-factor", "reset"],
+        ) => id(n),
         _ => false,
     }
 }

@@ -51,7 +51,7 @@ pub async fn revoke_all(
             Event::new("device.revoked", "success")
                 .account(registration.account_id)
                 .by(origin)
-                .subject(format!("user {}", user_id))
+                .subject(format!("user {user_id}"))
                 .details(format!(
                     "device {} ({}): {reason}",
                     registration.id, registration.label

@@ -71,7 +71,7 @@ fn without_numbers(text: &str) -> String {
 fn classify(status: u16, error: TwilioError) -> SmsError {
     let detail = format!(
         "HTTP {status}, Twilio code {}, {}",
-        error.code.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
+        error.code.map_or_else(|| "none".into(), |c| c.to_string()),
         without_numbers(&error.message.unwrap_or_default())
     );
 

@@ -39,7 +39,10 @@ impl ClientRow {
             id: c.id,
             user_id: c.login,
             active: c.active,
-            age_group: c.age_group.map(|a| a.as_str()).unwrap_or_default(),
+            age_group: c
+                .age_group
+                .map(entities::values::AgeGroup::as_str)
+                .unwrap_or_default(),
             provider: c.provider_name.unwrap_or_else(|| "Unassigned".into()),
             flag: c.attention.label(),
             flag_colour: c.attention.colour(),

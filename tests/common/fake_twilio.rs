@@ -26,11 +26,11 @@ pub struct SentMessage {
 
 impl SentMessage {
     pub fn to(&self) -> &str {
-        self.fields.get("To").map(String::as_str).unwrap_or("")
+        self.fields.get("To").map_or("", String::as_str)
     }
 
     pub fn body(&self) -> &str {
-        self.fields.get("Body").map(String::as_str).unwrap_or("")
+        self.fields.get("Body").map_or("", String::as_str)
     }
 
     /// The 6-digit code in the message's first line.

@@ -68,9 +68,10 @@ pub fn postgres_base_url() -> Option<String> {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            if std::env::var("REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set");
-            }
+            assert!(
+                std::env::var("REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set"
+            );
             eprintln!("skipped: TEST_POSTGRES_URL is not set");
             None
         }
@@ -167,8 +168,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub db_url: String,
     shutdown: rocket::Shutdown,
-    _dir: Arc<tempfile::TempDir>,
-    _db: Arc<TestDatabase>,
+    temp_dir: Arc<tempfile::TempDir>,
+    database: Arc<TestDatabase>,
 }
 
 pub struct AppOptions {
@@ -266,14 +267,14 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             db_url: db.url.clone(),
             shutdown,
-            _dir: Arc::new(dir),
-            _db: db,
+            temp_dir: Arc::new(dir),
+            database: db,
         })
     }
 
     /// Reads this app's audit rows once the test is over (see `audit_check`).
     pub fn audit_check(&self) -> audit_check::AuditCheck {
-        audit_check::AuditCheck::new(self._db.clone(), self._dir.clone())
+        audit_check::AuditCheck::new(self.database.clone(), self.temp_dir.clone())
     }
 
     /// A new browser (its own cookie jar) with a Chrome User-Agent.

@@ -97,7 +97,7 @@ async fn a_new_client_gets_credentials_that_work_once_shown(app: TestApp) {
     owner.login("olivia", STRONG_PASSWORD).await;
     let pat = create_staff(&owner, "provider", "pat", "", None).await;
     let (id, login, password) = create_client(&owner, Some(pat), "+1 415 555 2671").await;
-    assert!(password.chars().filter(|c| c.is_ascii_alphanumeric()).count() >= 12);
+    assert!(password.chars().filter(char::is_ascii_alphanumeric).count() >= 12);
     let client = app.browser();
     assert_eq!(
         client.login(&login, &password).await.status,

@@ -1,5 +1,13 @@
 //! Black-box tests through HTTP, each on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
+// A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
+// assertions here, unlike on the service's request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Helpers sit next to the step that needs them, and scores read back are exact to the decimal.
+#![allow(clippy::items_after_statements, clippy::float_cmp)]
+// Request bodies and reports are assembled as text.
+#![allow(clippy::format_push_string, clippy::format_collect)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -226,8 +226,10 @@ pub(crate) fn figure(answer: &Answer, label: &str) -> String {
                 .is_some_and(|t| t.text().collect::<String>().trim() == label)
         })
         .and_then(|div| div.select(&dd).next())
-        .map(|d| d.text().collect::<String>().trim().to_string())
-        .unwrap_or_else(|| panic!("{label} in #account-figures"))
+        .map_or_else(
+            || panic!("{label} in #account-figures"),
+            |d| d.text().collect::<String>().trim().to_string(),
+        )
 }
 
 pub(crate) fn number(text: &str) -> f64 {

@@ -178,7 +178,7 @@ fn effect_size_uses_the_adult_or_youth_sd() {
 fn percent_of_expected_is_clamped_to_0_to_100() {
     // Adult intake 19.2: target 27.23, expected change 8.03.
     let half = summary(MeasureId::Ors, AgeGroup::Adult, &[19.2, 23.2]).percent_of_expected;
-    assert_eq!(half.map(|p| p.round()), Some(50.0));
+    assert_eq!(half.map(f64::round), Some(50.0));
     let over = summary(MeasureId::Ors, AgeGroup::Adult, &[19.2, 35.0]);
     assert_eq!(over.percent_of_expected, Some(100.0));
     let worse = summary(MeasureId::Ors, AgeGroup::Adult, &[19.2, 15.0]);

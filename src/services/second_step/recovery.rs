@@ -91,7 +91,7 @@ pub async fn replace_codes(
 fn normalize_recovery(submitted: &str) -> String {
     submitted
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .take(64)
         .collect()

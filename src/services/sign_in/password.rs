@@ -36,8 +36,7 @@ pub async fn check(
     // SECURITY: always run one argon2 verify so an unknown user ID costs the same time.
     let stored = found
         .as_ref()
-        .map(|(u, _)| u.password_hash.clone())
-        .unwrap_or_else(|| state.dummy_hash.clone());
+        .map_or_else(|| state.dummy_hash.clone(), |(u, _)| u.password_hash.clone());
     let password_ok = state
         .hasher
         .verify(password_raw.chars().take(1024).collect(), stored)

@@ -4,6 +4,9 @@
 //! sessions' dates under the axis. Drawn at its natural size in two layouts (wide for desktops,
 //! narrow for phones), never scaled down, so its text stays 12 px or more.
 
+// The SVG is assembled in one String; `write!` would add an ignored `fmt::Result` per line.
+#![allow(clippy::format_push_string)]
+
 mod svg;
 
 use svg::{circle, d1, esc, line, polyline, text};
@@ -201,7 +204,7 @@ pub fn render(input: &ChartInput<'_>, layout: Layout) -> String {
     let scale = Scale::new(&g, all.map(|p| p.0).max().unwrap_or(0).max(MIN_SESSIONS));
     let (right, bottom) = (scale.right(), scale.y(0.0));
     let width = right + g.right;
-    let mid = (g.left + right) / 2.0;
+    let mid = f64::midpoint(g.left, right);
     let axis = format!("stroke=\"{AXIS_COLOUR}\"");
     let (middle, end) = (" text-anchor=\"middle\"", " text-anchor=\"end\"");
     let mut s = text(

@@ -55,7 +55,7 @@ fn points_appear_where_the_documented_scale_puts_them() {
     let x = |s: f64| g.left + (s - 0.5) * (g.min_width - g.left - g.right) / 6.0;
     // 40 sits on the top margin, 0 on the bottom of the plot area, 20 half way.
     let bottom = g.top + g.plot_h;
-    for (s, y) in [(1.0, g.top), (3.0, bottom), (6.0, (g.top + bottom) / 2.0)] {
+    for (s, y) in [(1.0, g.top), (3.0, bottom), (6.0, f64::midpoint(g.top, bottom))] {
         let marker = format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\"", x(s), y);
         assert!(svg.contains(&marker), "{marker} in {svg}");
     }
