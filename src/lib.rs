@@ -1,6 +1,7 @@
 //! Outcomes: session ratings, expected trajectories and device-registered sign-in for therapy
 //! practices. `rocket(figment)` builds a whole app, so tests can run many in one process.
 
+pub mod assets;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -19,10 +20,8 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::figment::Figment;
-use rocket::fs::{FileServer, relative};
 use rocket::http::Header;
 use rocket::{Build, Request, Response, Rocket};
-use rocket_dyn_templates::Template;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 pub use clock::{Clock, QueryCounter};
@@ -45,11 +44,17 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
     // SECURITY: Rocket would believe `X-Real-IP` from anyone; the client's address is worked out
     // by `auth::guards::client_address`, which trusts headers only from configured proxies.
     let figment = prepared.clone().unwrap_or(figment).merge(("ip_header", false));
+    // The templates are compiled in; Rocket's fairing still wants a folder (see `assets`).
+    let data_dir: String = figment
+        .extract_inner("data_dir")
+        .unwrap_or_else(|_| "data".to_string());
+    let data_dir = std::path::PathBuf::from(data_dir);
+    let figment = figment.merge(("template_dir", assets::template_dir(&data_dir)));
     rocket::custom(figment)
         .attach(AdHoc::try_on_ignite(
             "Settings, database and migrations",
             move |rocket| async move {
-                match prepared {
+                match prepared.and_then(|p| assets::write_template_placeholders(&data_dir).map(|()| p)) {
                     Ok(_) => match build_state(&rocket, clock, queries).await {
                         Ok(state) => Ok(rocket.manage(state)),
                         Err(message) => {
@@ -64,11 +69,11 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
                 }
             },
         ))
-        .attach(Template::fairing())
+        .attach(assets::templates_fairing())
         .attach(SecurityHeaders)
         .attach(routes::step_up::StepUpFairing)
         .mount("/", routes::routes())
-        .mount("/static", FileServer::from(relative!("public")))
+        .mount("/", assets::routes())
         .mount("/api/v1", routes::api::routes())
         .register("/", error::catchers())
         .register("/api", routes::api::api_catchers())

@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod api;
 mod authenticator;
+mod binary;
 mod clinicians;
 mod clinicians_records;
 mod config;
