@@ -120,13 +120,10 @@ impl Settings {
         self.public_url.scheme() == "https"
     }
 
-    /// The host named in the WebOTP line of each text.
+    /// The host named in the WebOTP line of each text: the host alone, as browsers parse it
+    /// (Chromium's SMS parser reads `[a-zA-Z0-9.-]+` and never a port).
     pub fn public_host(&self) -> String {
-        let host = self.public_url.host_str().unwrap_or("localhost");
-        match self.public_url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        }
+        self.public_url.host_str().unwrap_or("localhost").to_string()
     }
 
     pub fn from_figment(figment: &Figment) -> Result<Self, String> {

@@ -5,6 +5,7 @@
 pub mod chromium;
 pub mod fake_twilio;
 pub mod passkeys;
+pub mod smtp;
 pub mod tools;
 
 use std::collections::HashMap;

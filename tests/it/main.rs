@@ -16,6 +16,7 @@ mod forms;
 mod fuzz;
 mod hardening;
 mod instances;
+mod mail;
 mod migrations;
 mod outcomes_common;
 mod outcomes_dashboards;
