@@ -3,12 +3,14 @@
 
 pub mod assets;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod ops;
 pub mod routes;
 pub mod services;
 pub mod sms;
@@ -128,7 +130,8 @@ async fn build_state(
     })
 }
 
-async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
+/// Opens the configured database (creating the SQLite file, private, on first use).
+pub(crate) async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
     if settings.database_url.starts_with("sqlite:") {
         config::create_data_dir(&settings.data_dir)?;
         create_sqlite_file(&settings.database_url)?;

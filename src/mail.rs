@@ -49,6 +49,25 @@ impl Mailer {
         }
     }
 
+    /// Whether mail can go out, without sending any: the SMTP server answers (a connection,
+    /// `EHLO`, `NOOP`), or the mail folder takes a file.
+    pub async fn check(&self) -> Result<String, String> {
+        match self {
+            Self::Smtp { transport, .. } => match transport.test_connection().await {
+                Ok(true) => Ok("the SMTP server answers".into()),
+                Ok(false) => Err("the SMTP server does not answer NOOP".into()),
+                Err(e) => Err(format!("the SMTP server cannot be reached: {e}")),
+            },
+            Self::Files { dir, .. } => {
+                let probe = dir.join(".outcomes-check");
+                std::fs::write(&probe, b"")
+                    .and_then(|()| std::fs::remove_file(&probe))
+                    .map(|()| format!("no smtp_url: mail is written to {}", dir.display()))
+                    .map_err(|e| format!("cannot write mail to {}: {e}", dir.display()))
+            }
+        }
+    }
+
     /// Sends a plain-text mail; failures are logged and reported as `false`.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> bool {
         let Ok(to_box) = to.parse::<Mailbox>() else {

@@ -8,6 +8,7 @@ mod accounts;
 mod api;
 mod authenticator;
 mod binary;
+mod cli;
 mod clinicians;
 mod clinicians_records;
 mod config;
