@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod metrics;
 pub mod ops;
 pub mod routes;
 pub mod services;
@@ -73,12 +74,15 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
         ))
         .attach(assets::templates_fairing())
         .attach(SecurityHeaders)
+        .attach(metrics::RequestCounter)
         .attach(routes::step_up::StepUpFairing)
         .mount("/", routes::routes())
         .mount("/", assets::routes())
+        .mount("/", metrics::routes())
         .mount("/api/v1", routes::api::routes())
         .register("/", error::catchers())
         .register("/api", routes::api::api_catchers())
+        .register("/metrics", metrics::catchers())
 }
 
 /// `outcomes demo`: the same settings and database as the server, filled with synthetic data.
@@ -127,6 +131,7 @@ async fn build_state(
         settings,
         clock,
         dummy_hash,
+        metrics: Default::default(),
     })
 }
 

@@ -18,6 +18,7 @@ mod fuzz;
 mod hardening;
 mod instances;
 mod mail;
+mod metrics;
 mod migrations;
 mod outcomes_common;
 mod outcomes_dashboards;
