@@ -20,6 +20,7 @@ mod instances;
 mod mail;
 mod metrics;
 mod migrations;
+mod openapi;
 mod outcomes_common;
 mod outcomes_dashboards;
 mod outcomes_episodes;
