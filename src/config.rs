@@ -29,6 +29,7 @@ struct RawSettings {
     trusted_proxies: Option<Vec<String>>,
     #[serde(deserialize_with = "list_or_text")]
     sms_countries: Option<Vec<String>>,
+    metrics_token: Option<String>,
 }
 
 /// A list given as a TOML array or as one comma-separated string (`ROCKET_TRUSTED_PROXIES=a,b`).
@@ -112,6 +113,8 @@ pub struct Settings {
     /// Countries (ISO 3166 codes, upper case) whose numbers may be texted; by default the
     /// `phone_region` country alone (toll fraud goes to premium ranges abroad).
     pub sms_countries: Vec<String>,
+    /// The bearer token `GET /metrics` needs; unset, the endpoint is off.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Settings {
@@ -120,13 +123,10 @@ impl Settings {
         self.public_url.scheme() == "https"
     }
 
-    /// The host named in the WebOTP line of each text.
+    /// The host named in the WebOTP line of each text: the host alone, as browsers parse it
+    /// (Chromium's SMS parser reads `[a-zA-Z0-9.-]+` and never a port).
     pub fn public_host(&self) -> String {
-        let host = self.public_url.host_str().unwrap_or("localhost");
-        match self.public_url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        }
+        self.public_url.host_str().unwrap_or("localhost").to_string()
     }
 
     pub fn from_figment(figment: &Figment) -> Result<Self, String> {
@@ -244,6 +244,7 @@ impl Settings {
             secret_key: Secret(secret_key),
             trusted_proxies,
             sms_countries,
+            metrics_token: raw.metrics_token.filter(|t| !t.trim().is_empty()).map(Secret),
         })
     }
 }

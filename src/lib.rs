@@ -1,13 +1,17 @@
 //! Outcomes: session ratings, expected trajectories and device-registered sign-in for therapy
 //! practices. `rocket(figment)` builds a whole app, so tests can run many in one process.
 
+pub mod assets;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod metrics;
+pub mod ops;
 pub mod routes;
 pub mod services;
 pub mod sms;
@@ -19,10 +23,8 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::figment::Figment;
-use rocket::fs::{FileServer, relative};
 use rocket::http::Header;
 use rocket::{Build, Request, Response, Rocket};
-use rocket_dyn_templates::Template;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 pub use clock::{Clock, QueryCounter};
@@ -45,11 +47,17 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
     // SECURITY: Rocket would believe `X-Real-IP` from anyone; the client's address is worked out
     // by `auth::guards::client_address`, which trusts headers only from configured proxies.
     let figment = prepared.clone().unwrap_or(figment).merge(("ip_header", false));
+    // The templates are compiled in; Rocket's fairing still wants a folder (see `assets`).
+    let data_dir: String = figment
+        .extract_inner("data_dir")
+        .unwrap_or_else(|_| "data".to_string());
+    let data_dir = std::path::PathBuf::from(data_dir);
+    let figment = figment.merge(("template_dir", assets::template_dir(&data_dir)));
     rocket::custom(figment)
         .attach(AdHoc::try_on_ignite(
             "Settings, database and migrations",
             move |rocket| async move {
-                match prepared {
+                match prepared.and_then(|p| assets::write_template_placeholders(&data_dir).map(|()| p)) {
                     Ok(_) => match build_state(&rocket, clock, queries).await {
                         Ok(state) => Ok(rocket.manage(state)),
                         Err(message) => {
@@ -64,14 +72,17 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
                 }
             },
         ))
-        .attach(Template::fairing())
+        .attach(assets::templates_fairing())
         .attach(SecurityHeaders)
+        .attach(metrics::RequestCounter)
         .attach(routes::step_up::StepUpFairing)
         .mount("/", routes::routes())
-        .mount("/static", FileServer::from(relative!("public")))
+        .mount("/", assets::routes())
+        .mount("/", metrics::routes())
         .mount("/api/v1", routes::api::routes())
         .register("/", error::catchers())
         .register("/api", routes::api::api_catchers())
+        .register("/metrics", metrics::catchers())
 }
 
 /// `outcomes demo`: the same settings and database as the server, filled with synthetic data.
@@ -120,10 +131,12 @@ async fn build_state(
         settings,
         clock,
         dummy_hash,
+        metrics: Default::default(),
     })
 }
 
-async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
+/// Opens the configured database (creating the SQLite file, private, on first use).
+pub(crate) async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
     if settings.database_url.starts_with("sqlite:") {
         config::create_data_dir(&settings.data_dir)?;
         create_sqlite_file(&settings.database_url)?;

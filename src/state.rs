@@ -23,6 +23,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The passkey relying party for `public_url`, or why there can be none (an IP address).
     pub webauthn: Result<webauthn_rs::Webauthn, String>,
+    /// This instance's counters for `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ pub mod measures;
 pub mod password;
 pub mod phone;
 pub mod role;
+pub mod schema;
 pub mod scoring;
 pub mod session_number;
 pub mod text;

@@ -19,24 +19,27 @@ use crate::error::AppError;
 use crate::services::caseload::{self, ListedClient, Paged};
 use crate::services::clients;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseloadRow {
     pub id: i32,
     pub full_name: String,
     pub provider_id: Option<i32>,
+    #[schema(value_type = Option<crate::domain::schema::AgeGroupSchema>)]
     pub age_group: Option<AgeGroup>,
     pub sessions: i32,
     pub intake: Option<f64>,
     pub latest: Option<f64>,
     pub change: Option<f64>,
+    #[schema(value_type = crate::domain::schema::FlagSchema)]
     pub outcome_flag: Flag,
+    #[schema(value_type = crate::domain::schema::FlagSchema)]
     pub alliance_flag: Flag,
     pub safety_alert: bool,
     /// The same numbers as people read them: one decimal, a sign on the change.
     pub display: CaseloadDisplay,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseloadDisplay {
     pub intake: String,
     pub latest: String,

@@ -13,7 +13,10 @@ pub async fn email(
     subject: &str,
     body: &str,
 ) -> Result<(), AppError> {
-    if state.mailer.send(to, subject, body).await {
+    state.metrics.mail_queued();
+    let sent = state.mailer.send(to, subject, body).await;
+    state.metrics.mail_done(sent);
+    if sent {
         return Ok(());
     }
     audit::record(

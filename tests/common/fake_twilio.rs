@@ -128,6 +128,31 @@ async fn create_message(
     }
 }
 
+/// Twilio's account resource: what `outcomes check` reads to prove the credentials.
+#[rocket::get("/2010-04-01/Accounts/<sid_json>")]
+fn fetch_account(sid_json: &str, auth: BasicAuth) -> (Status, Value) {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+    );
+    if auth.0.as_deref() != Some(expected.as_str()) {
+        return (
+            Status::Unauthorized,
+            rocket::serde::json::json!({"code": 20003, "message": "Authenticate", "status": 401}),
+        );
+    }
+    if sid_json != format!("{ACCOUNT_SID}.json") {
+        return (
+            Status::NotFound,
+            rocket::serde::json::json!({"code": 20404, "message": "Not found", "status": 404}),
+        );
+    }
+    (
+        Status::Ok,
+        rocket::serde::json::json!({"sid": ACCOUNT_SID, "status": "active"}),
+    )
+}
+
 impl FakeTwilio {
     pub async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
@@ -141,7 +166,7 @@ impl FakeTwilio {
             .merge(("template_dir", "templates"));
         let rocket = rocket::custom(figment)
             .manage(inner.clone())
-            .mount("/", routes![create_message])
+            .mount("/", routes![create_message, fetch_account])
             .attach(AdHoc::on_liftoff("port", move |r| {
                 let port = r.config().port;
                 Box::pin(async move {

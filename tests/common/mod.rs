@@ -6,6 +6,7 @@ pub mod audit_check;
 pub mod chromium;
 pub mod fake_twilio;
 pub mod passkeys;
+pub mod smtp;
 pub mod tools;
 
 use std::collections::HashMap;

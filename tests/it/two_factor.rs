@@ -76,7 +76,7 @@ async fn a_new_browser_needs_a_texted_code_and_is_then_registered(app: TestApp) 
     assert_eq!(
         message.body(),
         format!(
-            "Outcomes security code: {code}. It expires in 10 minutes. Do not share it.\n\n@127.0.0.1:8000 #{code}"
+            "Outcomes security code: {code}. It expires in 10 minutes. Do not share it.\n\n@127.0.0.1 #{code}"
         )
     );
     let pending_token = browser.cookie("outcomes_session");

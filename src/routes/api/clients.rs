@@ -16,20 +16,28 @@ use crate::services::dashboards::{self, CaseloadRow};
 use crate::services::outcomes::{self, CHOOSE_A_MEASURE, ClientJson, Entry, RecordedJson, Source};
 use crate::state::AppState;
 
+use super::openapi::ApiErrors;
 use super::{ApiResult, body};
 
 /// `GET /clients`: the caller's caseload.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Caseload {
     clients: Vec<CaseloadRow>,
 }
 
+/// The caller's caseload (staff).
+#[utoipa::path(get, path = "/api/v1/clients", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, description = "The clients this person may see", body = Caseload), ApiErrors))]
 #[get("/clients")]
 async fn caseload(state: &State<AppState>, caller: ApiStaff) -> ApiResult<Json<Caseload>> {
     let clients = dashboards::caseload(&state.db, &caller).await?;
     Ok(Json(Caseload { clients }))
 }
 
+/// One client's current episode: ratings, expected trajectory and flags (staff; audited).
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "staff", security(("bearer" = [])),
+    params(("id" = i32, Path, description = "The client's id")),
+    responses((status = 200, description = "The client", body = ClientJson), ApiErrors))]
 #[get("/clients/<id>")]
 async fn client(
     state: &State<AppState>,
@@ -42,7 +50,7 @@ async fn client(
     Ok(Json(json))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RatingBody {
     measure: String,
     session: Option<i32>,
@@ -56,6 +64,11 @@ pub(super) fn as_text(scores: &[f64]) -> Vec<String> {
     scores.iter().map(f64::to_string).collect()
 }
 
+/// Records a rating for a client (staff): `items`, or a paper `total`.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/ratings", tag = "staff", security(("bearer" = [])),
+    params(("id" = i32, Path, description = "The client's id")),
+    request_body = RatingBody,
+    responses((status = 201, description = "Stored", body = RecordedJson), ApiErrors))]
 #[post("/clients/<id>/ratings", data = "<data>")]
 async fn add_rating(
     state: &State<AppState>,

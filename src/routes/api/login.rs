@@ -19,12 +19,14 @@ use crate::services::{Account, User};
 use crate::sms::SmsError;
 use crate::state::AppState;
 
+use super::openapi::{ApiErrors, PlanSchema, RoleSchema};
 use super::{ApiError, ApiResult, body};
 
 /// Who is signed in, as every sign-in answer and `/me` show it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UserJson {
     id: i32,
+    #[schema(value_type = RoleSchema)]
     role: Role,
     name: String,
 }
@@ -40,9 +42,11 @@ impl UserJson {
 }
 
 /// `200`: signed in.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SignedInJson {
     access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
     token_type: &'static str,
     expires_in: i64,
     user: UserJson,
@@ -52,7 +56,7 @@ struct SignedInJson {
 }
 
 /// `202`: a second step is needed.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ChallengeJson {
     challenge_id: String,
     methods: Vec<&'static str>,
@@ -131,13 +135,20 @@ fn expired() -> ApiError {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginBody {
     user_id: String,
     password: String,
     device_token: Option<String>,
 }
 
+/// Signs in with a user ID and password; a registered app (`device_token`) may need no code.
+#[utoipa::path(post, path = "/api/v1/login", tag = "sign-in", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in: no second step needed", body = SignedInJson),
+        (status = 202, description = "A second step is needed (a code was texted, or the app's)", body = ChallengeJson),
+        ApiErrors,
+    ))]
 #[post("/login", data = "<data>")]
 async fn login_route(
     state: &State<AppState>,
@@ -196,7 +207,7 @@ async fn find_challenge(state: &AppState, public_id: &str) -> ApiResult<(Challen
         .ok_or_else(invalid)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct VerifyBody {
     challenge_id: String,
     code: String,
@@ -204,6 +215,12 @@ struct VerifyBody {
     method: Option<String>,
 }
 
+/// The second step: a texted code, an authenticator-app code or a recovery code.
+#[utoipa::path(post, path = "/api/v1/login/verify", tag = "sign-in", request_body = VerifyBody,
+    responses(
+        (status = 200, description = "Signed in; `device_token` registers this app", body = SignedInJson),
+        ApiErrors,
+    ))]
 #[post("/login/verify", data = "<data>")]
 async fn verify(
     state: &State<AppState>,
@@ -266,18 +283,30 @@ async fn verify(
 }
 
 /// Request options for signing in with a passkey alone (discoverable: no user ID needed).
+#[utoipa::path(post, path = "/api/v1/login/passkey/options", tag = "sign-in",
+    responses(
+        (status = 200, description = "WebAuthn `PublicKeyCredentialRequestOptions` (as `{publicKey: …}`)", body = Object),
+        ApiErrors,
+    ))]
 #[post("/login/passkey/options")]
 async fn passkey_options(state: &State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(passkey::start_sign_in(state, false).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PasskeyBody {
+    /// The `PublicKeyCredential` the authenticator returned, as JSON (WebAuthn).
+    #[schema(value_type = Object)]
     credential: serde_json::Value,
 }
 
 /// A passkey alone signs the person in, as on the web: user verification makes it two factors;
 /// the app is registered (a new `device_token`) as after any second step.
+#[utoipa::path(post, path = "/api/v1/login/passkey", tag = "sign-in", request_body = PasskeyBody,
+    responses(
+        (status = 200, description = "Signed in with the passkey alone", body = SignedInJson),
+        ApiErrors,
+    ))]
 #[post("/login/passkey", data = "<data>")]
 async fn passkey_login(
     state: &State<AppState>,
@@ -305,11 +334,17 @@ async fn passkey_login(
     Ok(signed_in(&first.user, finished.started, finished.device))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ResendBody {
     challenge_id: String,
 }
 
+/// Texts a new code for a challenge (the old one dies; limits apply).
+#[utoipa::path(post, path = "/api/v1/login/resend", tag = "sign-in", request_body = ResendBody,
+    responses(
+        (status = 202, description = "A new code was texted (or `delivered: false` says why not)", body = ChallengeJson),
+        ApiErrors,
+    ))]
 #[post("/login/resend", data = "<data>")]
 async fn resend(
     state: &State<AppState>,
@@ -342,31 +377,38 @@ async fn resend(
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Done {
     ok: bool,
 }
 
+/// Revokes the bearer token.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "sign-in", security(("bearer" = [])),
+    responses((status = 200, description = "Signed out", body = Done), ApiErrors))]
 #[post("/logout")]
 async fn logout(state: &State<AppState>, caller: ApiUser) -> ApiResult<Json<Done>> {
     api::revoke(&state.db, caller.token.id).await?;
     Ok(Json(Done { ok: true }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AccountJson {
     id: i32,
     name: String,
+    #[schema(value_type = PlanSchema)]
     plan: Plan,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MeJson {
     #[serde(flatten)]
     user: UserJson,
     account: AccountJson,
 }
 
+/// The signed-in person and their practice.
+#[utoipa::path(get, path = "/api/v1/me", tag = "sign-in", security(("bearer" = [])),
+    responses((status = 200, description = "Who is signed in", body = MeJson), ApiErrors))]
 #[get("/me")]
 fn me(caller: ApiUser) -> Json<MeJson> {
     Json(MeJson {

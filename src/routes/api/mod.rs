@@ -5,11 +5,12 @@
 mod clients;
 mod login;
 mod my;
+pub mod openapi;
 
 use rocket::data::{Data, Limits, ToByteUnit};
 use rocket::http::{Header, Status};
 use rocket::response::{self, Responder, Response};
-use rocket::serde::json::{Json, Value, json};
+use rocket::serde::json::{Json, Value};
 use rocket::{Catcher, Request, Route, catch, catchers};
 use serde::de::DeserializeOwned;
 
@@ -68,10 +69,13 @@ impl From<AppError> for ApiError {
 
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        let mut body = json!({"error": {"code": self.code, "message": self.message}});
-        if let Some(field) = self.field {
-            body["error"]["field"] = Value::String(field);
-        }
+        let body = openapi::ErrorJson {
+            error: openapi::ErrorDetail {
+                code: self.code.into(),
+                message: self.message,
+                field: self.field,
+            },
+        };
         let mut response = Response::build_from((self.status, Json(body)).respond_to(request)?);
         if let Some(seconds) = self.retry_after {
             response.header(Header::new("Retry-After", seconds.max(1).to_string()));
@@ -116,7 +120,13 @@ pub(crate) async fn body<T: DeserializeOwned>(limits: &Limits, data: Data<'_>) -
 }
 
 pub fn routes() -> Vec<Route> {
-    [login::routes(), clients::routes(), my::routes()].concat()
+    [
+        login::routes(),
+        clients::routes(),
+        my::routes(),
+        openapi::routes(),
+    ]
+    .concat()
 }
 
 fn catcher_body(status: Status) -> ApiError {

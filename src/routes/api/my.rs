@@ -15,14 +15,18 @@ use crate::services::outcomes::{self, Pending, RecordedJson};
 use crate::state::AppState;
 
 use super::clients::as_text;
+use super::openapi::ApiErrors;
 use super::{ApiResult, body};
 
 /// `GET /my/measures`: what the client should complete now.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PendingList {
     pending: Vec<Pending>,
 }
 
+/// The measures the signed-in client should complete now.
+#[utoipa::path(get, path = "/api/v1/my/measures", tag = "clients", security(("bearer" = [])),
+    responses((status = 200, description = "Pending measures", body = PendingList), ApiErrors))]
 #[get("/my/measures")]
 async fn my_measures(state: &State<AppState>, caller: ApiClient) -> ApiResult<Json<PendingList>> {
     let me = clients::own_record(&caller);
@@ -30,11 +34,16 @@ async fn my_measures(state: &State<AppState>, caller: ApiClient) -> ApiResult<Js
     Ok(Json(PendingList { pending }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct MyRatingBody {
     items: Vec<f64>,
 }
 
+/// The client answers one measure.
+#[utoipa::path(post, path = "/api/v1/my/measures/{measure}", tag = "clients", security(("bearer" = [])),
+    params(("measure" = String, Path, description = "The measure's id, e.g. `ors`")),
+    request_body = MyRatingBody,
+    responses((status = 201, description = "Stored", body = RecordedJson), ApiErrors))]
 #[post("/my/measures/<measure>", data = "<data>")]
 async fn my_submit(
     state: &State<AppState>,

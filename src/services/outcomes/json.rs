@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::services::clients::{self, VisibleClient};
 
 /// One client with their current episode.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClientJson {
     pub id: i32,
     pub first_name: String,
@@ -22,14 +22,14 @@ pub struct ClientJson {
     pub episode: Option<EpisodeJson>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EpisodeJson {
     pub ratings: Vec<RatingJson>,
     pub etr: Option<EtrJson>,
     pub flags: FlagsJson,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RatingJson {
     pub measure: String,
     pub session: i32,
@@ -38,7 +38,7 @@ pub struct RatingJson {
     pub at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EtrJson {
     pub intake: f64,
     pub target: f64,
@@ -46,9 +46,11 @@ pub struct EtrJson {
     pub path: Vec<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FlagsJson {
+    #[schema(value_type = crate::domain::schema::FlagSchema)]
     pub outcome: Flag,
+    #[schema(value_type = crate::domain::schema::FlagSchema)]
     pub alliance: Flag,
 }
 
@@ -102,7 +104,7 @@ pub async fn viewed_client_json(
 }
 
 /// A rating as the API answers once it is stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RecordedJson {
     pub measure: String,
     pub session: i32,

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::services::clients::VisibleClient;
 
 /// A measure the client should complete now.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Pending {
     pub id: &'static str,
     pub name: &'static str,

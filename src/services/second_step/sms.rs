@@ -230,6 +230,7 @@ pub(super) async fn send_code(
     };
     let body = code_message(code, &state.settings.public_host());
     let outcome = state.sms.send(phone, &body).await;
+    state.metrics.code(outcome.is_ok());
     if outcome.is_ok() {
         sms_send::Entity::update_many()
             .col_expr(sms_send::Column::Delivered, Expr::value(true))

@@ -73,6 +73,7 @@ pub async fn start(
     also: Option<Event<'static>>,
 ) -> Result<Started, AppError> {
     let now = state.now();
+    let factors_label = factors.to_string();
     let details = match channel {
         Channel::Web => format!("factors {factors}"),
         Channel::App => format!("factors {factors} (mobile app)"),
@@ -104,6 +105,7 @@ pub async fn start(
             Started { token, expires_in }
         }
     };
+    state.metrics.sign_in(&factors_label);
     let succeeded = Event::new("login.succeeded", "success")
         .account(user.account_id)
         .actor(user.id)
