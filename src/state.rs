@@ -23,6 +23,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The passkey relying party for `public_url`, or why there can be none (an IP address).
     pub webauthn: Result<webauthn_rs::Webauthn, String>,
+    /// Outgoing HTTP (OpenID providers): redirects never followed, 10 s timeout.
+    pub http: reqwest::Client,
 }
 
 impl AppState {

@@ -20,3 +20,7 @@ pub mod step_up_request;
 pub mod user;
 pub mod values;
 pub mod webauthn_ceremony;
+pub mod password_reset;
+pub mod sso_flow;
+pub mod sso_identity;
+pub mod sso_settings;

@@ -9,6 +9,7 @@ pub mod phone;
 pub mod role;
 pub mod scoring;
 pub mod session_number;
+pub mod sso;
 pub mod text;
 pub mod triage;
 

@@ -4,6 +4,7 @@
 
 pub mod chromium;
 pub mod fake_twilio;
+pub mod oidc_provider;
 pub mod passkeys;
 pub mod tools;
 
