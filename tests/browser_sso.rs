@@ -97,7 +97,9 @@ async fn a_staff_member_signs_in_at_the_provider_then_with_the_texted_code() {
         return;
     };
     // The provider sends the browser back to `public_url`: the app's real address.
-    let app = TestApp::spawn_localhost(Backend::Sqlite).await.expect("sqlite app");
+    let app = TestApp::spawn_localhost(Backend::Sqlite)
+        .await
+        .expect("sqlite app");
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;
     let saved = common::save_options(&owner, true, false, "365", "15").await;
@@ -132,10 +134,7 @@ async fn a_staff_member_signs_in_at_the_provider_then_with_the_texted_code() {
         .answer(to.location().expect("to the provider"), Some("pat-at-idp"))
         .await;
     let path = &back[back.find("/login/sso/callback").expect("callback")..];
-    assert_eq!(
-        http.get(path).await.location(),
-        Some("/security?sso=linked")
-    );
+    assert_eq!(http.get(path).await.location(), Some("/security?sso=linked"));
 
     let browser = Chromium::start().await;
     let outcome = sso_then_code_then_dashboard(browser.driver(), &app, &provider).await;

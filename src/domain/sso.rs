@@ -46,7 +46,9 @@ pub struct PracticeName(String);
 impl PracticeName {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim().to_lowercase();
-        let ok_chars = value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok_chars = value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !(2..=40).contains(&value.len()) || !ok_chars || value.starts_with('-') || value.ends_with('-') {
             return Err(FieldError::new(
                 field,

@@ -117,7 +117,8 @@ async fn save(
         let issuer = if input.sso_issuer.trim().is_empty() {
             Some(None)
         } else {
-            out.take(IssuerUrl::parse("sso_issuer", input.sso_issuer)).map(Some)
+            out.take(IssuerUrl::parse("sso_issuer", input.sso_issuer))
+                .map(Some)
         };
         let mode = out.take(SsoMode::parse("sso_mode", input.sso_mode));
         if let (Some(practice), Some(issuer), Some(mode)) = (practice, issuer, mode) {

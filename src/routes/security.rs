@@ -121,7 +121,9 @@ async fn show(
     sso: Option<&str>,
 ) -> Result<Template, AppError> {
     let notice = match (removed, passkey) {
-        _ if sso == Some("linked") => Some("Your single sign-on identity is linked. Use your practice's sign-in link next time."),
+        _ if sso == Some("linked") => {
+            Some("Your single sign-on identity is linked. Use your practice's sign-in link next time.")
+        }
         _ if sso == Some("unlinked") => Some("Single sign-on is unlinked from your account."),
         (Some(true), _) => Some("Your authenticator app and recovery codes are removed."),
         (_, Some("added")) => Some("Your passkey is added. You can sign in with it alone."),

@@ -78,15 +78,12 @@ pub async fn request(state: &AppState, login_raw: &str, meta: &RequestMeta) -> R
     };
     // Clients are told on the page to ask their provider: their password is the provider's to reset.
     let recipient = match &found {
-        Some((user, Some(account)))
-            if user.active && account.active && user.role != Role::Client =>
-        {
-            user.email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(|email| (user, account, email.to_string()))
-        }
+        Some((user, Some(account))) if user.active && account.active && user.role != Role::Client => user
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|email| (user, account, email.to_string())),
         _ => None,
     };
     let Some((user, account, email)) = recipient else {
@@ -240,7 +237,14 @@ pub async fn complete(
              your second step again.\n\nIf it was not you, tell your account owner at once.\n",
             user.login
         );
-        notify::email(state, link.account.id, email, "Your Outcomes password was changed", &body).await?;
+        notify::email(
+            state,
+            link.account.id,
+            email,
+            "Your Outcomes password was changed",
+            &body,
+        )
+        .await?;
     }
     Ok(true)
 }

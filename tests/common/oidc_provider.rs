@@ -31,7 +31,14 @@ impl OidcProvider {
             .expect("a free port for the provider")
             .port();
         let child = Command::new(python)
-            .args(["-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "-m",
+                "oidc_provider_mock",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
             .args(options)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -209,7 +216,10 @@ async fn relay(
         if name == "content-length" {
             length = value.parse().unwrap_or(0);
         }
-        if matches!(name.as_str(), "host" | "content-length" | "connection" | "accept-encoding") {
+        if matches!(
+            name.as_str(),
+            "host" | "content-length" | "connection" | "accept-encoding"
+        ) {
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -257,7 +267,10 @@ async fn relay(
         status.canonical_reason().unwrap_or("")
     );
     for (name, value) in &answer_headers {
-        if matches!(name.as_str(), "content-length" | "transfer-encoding" | "connection") {
+        if matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
             continue;
         }
         out.push_str(&format!("{}: {}\r\n", name, value.to_str().unwrap_or("")));
@@ -299,6 +312,10 @@ async fn tampered(body: &[u8], tamper: Tamper) -> Vec<u8> {
         Tamper::Delay(_) => {}
     }
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
-    json["id_token"] = Value::String(format!("{}.{payload}.{}", pieces[0], pieces.get(2).unwrap_or(&"")));
+    json["id_token"] = Value::String(format!(
+        "{}.{payload}.{}",
+        pieces[0],
+        pieces.get(2).unwrap_or(&"")
+    ));
     serde_json::to_vec(&json).unwrap_or_default()
 }

@@ -5,7 +5,9 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Browser, STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff, save_options};
+use crate::common::{
+    Browser, STRONG_PASSWORD, TestApp, count_rows, create_client, create_staff, save_options,
+};
 
 const PAT_PHONE: &str = "+14155552671";
 const NEW_PASSWORD: &str = "copper meadow fiddle 77 orbit";
@@ -85,7 +87,11 @@ async fn ask(browser: &Browser, user_id: &str) -> crate::common::Answer {
 
 async fn set_password(browser: &Browser, link: &str, password: &str, confirm: &str) -> crate::common::Answer {
     browser
-        .submit(link, link, &[("password", password), ("password_confirm", confirm)])
+        .submit(
+            link,
+            link,
+            &[("password", password), ("password_confirm", confirm)],
+        )
         .await
 }
 
@@ -140,7 +146,10 @@ async fn every_user_id_gets_the_same_answer_and_only_staff_with_an_email_get_a_l
         let answer = ask(&browser, user_id).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{user_id}: {}", answer.body);
         let page = browser.get(answer.location().unwrap_or_default()).await;
-        answers.push((answer.location().map(str::to_string), page.element_text("forgot-sent")));
+        answers.push((
+            answer.location().map(str::to_string),
+            page.element_text("forgot-sent"),
+        ));
     }
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
     assert_eq!(answers[0].1.as_deref(), Some(SENT));
@@ -235,9 +244,8 @@ async fn a_reset_ends_every_session_registration_and_api_token_and_asks_for_the_
     assert_eq!(audit_count(&app, "password.reset").await, 1);
     assert!(audit_count(&app, "device.revoked").await >= 1);
     assert!(
-        mails(&app)
-            .iter()
-            .any(|m| m.contains("To: pat@example.com") && m.contains("Subject: Your Outcomes password was changed"))
+        mails(&app).iter().any(|m| m.contains("To: pat@example.com")
+            && m.contains("Subject: Your Outcomes password was changed"))
     );
     assert_eq!(count_rows(&app, "access_tokens").await, 0);
 }
@@ -248,7 +256,9 @@ async fn a_link_works_once(app: TestApp) {
     ask(&browser, "pat").await;
     let link = reset_links(&app).pop().expect("a link");
     assert_eq!(
-        set_password(&browser, &link, NEW_PASSWORD, NEW_PASSWORD).await.status,
+        set_password(&browser, &link, NEW_PASSWORD, NEW_PASSWORD)
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
     let reused = set_password(&browser, &link, STRONG_PASSWORD, STRONG_PASSWORD).await;
@@ -299,12 +309,18 @@ async fn a_weak_or_mismatched_password_is_refused_with_the_form_and_the_link_sti
     let link = reset_links(&app).pop().expect("a link");
     let weak = set_password(&browser, &link, "password1234", "password1234").await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(crate::common::form_errors(&weak).contains_key("password"), "{}", weak.body);
+    assert!(
+        crate::common::form_errors(&weak).contains_key("password"),
+        "{}",
+        weak.body
+    );
     let mismatch = set_password(&browser, &link, NEW_PASSWORD, "something else entirely 9").await;
     assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(crate::common::form_errors(&mismatch).contains_key("password_confirm"));
     assert_eq!(
-        set_password(&browser, &link, NEW_PASSWORD, NEW_PASSWORD).await.status,
+        set_password(&browser, &link, NEW_PASSWORD, NEW_PASSWORD)
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
 }

@@ -23,7 +23,13 @@ async fn practice(app: &TestApp) -> Option<(OidcProvider, Browser, i32)> {
     Some((provider, owner, pat))
 }
 
-async fn save_sso(owner: &Browser, issuer: &str, mode: &str, second_step: bool, link_by_email: bool) -> Answer {
+async fn save_sso(
+    owner: &Browser,
+    issuer: &str,
+    mode: &str,
+    second_step: bool,
+    link_by_email: bool,
+) -> Answer {
     let flag = |on: bool| if on { "on" } else { "" };
     owner
         .submit(
@@ -60,7 +66,10 @@ async fn start(browser: &Browser) -> String {
     let to = answer.location().expect("to the provider").to_string();
     assert!(to.contains("code_challenge_method=S256"), "PKCE S256: {to}");
     assert!(to.contains("nonce=") && to.contains("state="), "{to}");
-    assert!(to.contains("scope=openid+email+profile") || to.contains("scope=openid%20email%20profile"), "{to}");
+    assert!(
+        to.contains("scope=openid+email+profile") || to.contains("scope=openid%20email%20profile"),
+        "{to}"
+    );
     to
 }
 
@@ -131,11 +140,20 @@ async fn the_owner_saves_sso_only_after_the_discovery_document_loads(app: TestAp
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let down = save_sso(&owner, &format!("http://127.0.0.1:{closed}"), "optional", false, false).await;
+    let down = save_sso(
+        &owner,
+        &format!("http://127.0.0.1:{closed}"),
+        "optional",
+        false,
+        false,
+    )
+    .await;
     assert_eq!(down.status, StatusCode::UNPROCESSABLE_ENTITY);
     let errors = crate::common::form_errors(&down);
     assert!(
-        errors.get("sso_issuer").is_some_and(|e| e.contains("discovery document")),
+        errors
+            .get("sso_issuer")
+            .is_some_and(|e| e.contains("discovery document")),
         "{errors:?}"
     );
     assert_eq!(
@@ -159,7 +177,10 @@ async fn the_owner_saves_sso_only_after_the_discovery_document_loads(app: TestAp
         Some(format!("{}/sso/{PRACTICE}", app.public_url))
     );
     assert!(page.element_text("sso-secret-set").is_some());
-    assert!(!page.body.contains("s3cret-value-from-the-idp"), "the secret is write-only");
+    assert!(
+        !page.body.contains("s3cret-value-from-the-idp"),
+        "the secret is write-only"
+    );
     use sea_orm::EntityTrait;
     let stored = entities::sso_settings::Entity::find()
         .one(&app.db().await)
@@ -167,9 +188,7 @@ async fn the_owner_saves_sso_only_after_the_discovery_document_loads(app: TestAp
         .expect("query")
         .expect("saved");
     assert!(
-        stored
-            .client_secret_sealed
-            .is_some_and(|s| !s.contains("s3cret")),
+        stored.client_secret_sealed.is_some_and(|s| !s.contains("s3cret")),
         "sealed at rest"
     );
 }
@@ -344,7 +363,9 @@ async fn an_id_token_with_another_nonce_is_refused(app: TestApp) {
     let answer = browser.get(&local(&back)).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(
-        answer.element_text("sso-error").is_some_and(|t| t.contains("nonce")),
+        answer
+            .element_text("sso-error")
+            .is_some_and(|t| t.contains("nonce")),
         "{}",
         answer.body
     );
@@ -421,20 +442,28 @@ async fn a_verified_email_links_at_first_sign_in_but_not_an_unverified_or_shared
     enable(&owner, &provider.issuer, "optional", false, true).await;
     // Unverified: refused, nothing linked.
     provider
-        .set_user("pat-unverified", json!({"email": "pat@example.com", "email_verified": false}))
+        .set_user(
+            "pat-unverified",
+            json!({"email": "pat@example.com", "email_verified": false}),
+        )
         .await;
     let browser = app.browser();
     let answer = sso_sign_in(&browser, &provider, "pat-unverified").await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(
-        answer.element_text("sso-error").is_some_and(|t| t.contains("not verified")),
+        answer
+            .element_text("sso-error")
+            .is_some_and(|t| t.contains("not verified")),
         "{}",
         answer.body
     );
     assert_eq!(count_rows(&app, "sso_identities").await, 0);
     // Verified, any case: linked and signed in.
     provider
-        .set_user("pat-verified", json!({"email": "PAT@Example.com", "email_verified": true}))
+        .set_user(
+            "pat-verified",
+            json!({"email": "PAT@Example.com", "email_verified": true}),
+        )
         .await;
     let answer = sso_sign_in(&browser, &provider, "pat-verified").await;
     assert_eq!(answer.location(), Some("/"), "{}", answer.body);
@@ -473,7 +502,10 @@ async fn a_verified_email_links_at_first_sign_in_but_not_an_unverified_or_shared
         .await;
     assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
     provider
-        .set_user("twin", json!({"email": "twin@example.com", "email_verified": true}))
+        .set_user(
+            "twin",
+            json!({"email": "twin@example.com", "email_verified": true}),
+        )
         .await;
     let other = app.browser();
     let answer = sso_sign_in(&other, &provider, "twin").await;
@@ -486,7 +518,6 @@ async fn a_verified_email_links_at_first_sign_in_but_not_an_unverified_or_shared
     assert!(!signed_in(&other).await);
     assert_eq!(count_rows(&app, "sso_identities").await, 1);
 }
-
 
 /// Behind a man in the middle that changes the token answer, the ID token fails its checks:
 /// another audience, another issuer, a claim changed after signing.
@@ -503,9 +534,16 @@ async fn a_tampered_id_token_is_refused(app: TestApp) {
         enable(&owner, &proxy.issuer, "optional", false, false).await;
         let browser = app.browser();
         let answer = sso_sign_in(&browser, &provider, "pat-at-idp").await;
-        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{tamper:?}: {}", answer.body);
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{tamper:?}: {}",
+            answer.body
+        );
         assert!(
-            answer.element_text("sso-error").is_some_and(|t| t.contains(words)),
+            answer
+                .element_text("sso-error")
+                .is_some_and(|t| t.contains(words)),
             "{tamper:?}: {}",
             answer.body
         );
@@ -527,7 +565,9 @@ async fn an_expired_id_token_is_refused(app: TestApp) {
     let answer = sso_sign_in(&browser, &provider, "anyone").await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
     assert!(
-        answer.element_text("sso-error").is_some_and(|t| t.contains("expired")),
+        answer
+            .element_text("sso-error")
+            .is_some_and(|t| t.contains("expired")),
         "{}",
         answer.body
     );

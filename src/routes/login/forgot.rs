@@ -26,7 +26,12 @@ struct ForgotPage {
     error: Option<String>,
 }
 
-fn forgot_page(csrf: String, user_id: String, notice: Option<&'static str>, error: Option<String>) -> Template {
+fn forgot_page(
+    csrf: String,
+    user_id: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Template {
     Template::render(
         "forgot",
         ForgotPage {

@@ -80,7 +80,9 @@ fn show(
     let notice = if flag_on(signed_up) {
         Some("Your practice is set up. Sign in with the user ID and password you chose.")
     } else if reset == Some(true) {
-        Some("Your password is changed. Sign in with it; every device was signed out, so a code is asked again.")
+        Some(
+            "Your password is changed. Sign in with it; every device was signed out, so a code is asked again.",
+        )
     } else if signed_out == Some(true) {
         Some("You are signed out.")
     } else {
@@ -216,8 +218,7 @@ pub(crate) async fn proceed(
             })
         }
         Next::SetupRequired { factors } => {
-            let token =
-                sign_in::start_partial(state, user, SessionState::Setup, factors, None, meta).await?;
+            let token = sign_in::start_partial(state, user, SessionState::Setup, factors, None, meta).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/login/setup"))
         }

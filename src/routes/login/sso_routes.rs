@@ -14,8 +14,8 @@ use crate::auth::{CsrfChecked, CsrfToken, MaybeSignedIn, RequestMeta, StaffUser}
 use crate::domain::SessionState;
 use crate::error::AppError;
 use crate::services::sign_in::{self, Channel};
-use crate::services::sso::flow::{self, Callback, CallbackQuery, Refusal};
 use crate::services::sso;
+use crate::services::sso::flow::{self, Callback, CallbackQuery, Refusal};
 use crate::state::AppState;
 use crate::views::Page;
 
@@ -115,7 +115,9 @@ async fn callback(
     // Whatever happens, this flow is over for this browser.
     cookies.remove_private(Cookie::build(name).path("/"));
     let previous = signed.0;
-    let full = previous.as_ref().filter(|s| s.session.state == SessionState::Full);
+    let full = previous
+        .as_ref()
+        .filter(|s| s.session.state == SessionState::Full);
     let query = CallbackQuery { state, code, error };
     match flow::callback(app, &query, kept.as_deref(), full, &meta).await? {
         Callback::Refused(refusal) => Ok(refused(refusal)),

@@ -94,7 +94,13 @@ async fn start(
     let authorization = match oidc::authorize(&state.http, &provider).await {
         Ok(authorization) => authorization,
         Err(error) => {
-            refused_audit(state, settings.account_id, meta, &format!("provider unreachable: {error:?}")).await?;
+            refused_audit(
+                state,
+                settings.account_id,
+                meta,
+                &format!("provider unreachable: {error:?}"),
+            )
+            .await?;
             return Ok(Err(refusal(502, PROVIDER_DOWN)));
         }
     };
@@ -125,7 +131,12 @@ async fn start(
     }))
 }
 
-async fn refused_audit(state: &AppState, account_id: i32, meta: &RequestMeta, why: &str) -> Result<(), AppError> {
+async fn refused_audit(
+    state: &AppState,
+    account_id: i32,
+    meta: &RequestMeta,
+    why: &str,
+) -> Result<(), AppError> {
     let mut why: String = why.chars().take(300).collect();
     if why.is_empty() {
         why = "refused".into();
@@ -152,7 +163,10 @@ pub struct CallbackQuery<'a> {
 pub enum Callback {
     /// A staff member proved at the provider: `second_step` says whether the practice's second
     /// step applies on top.
-    SignIn { first: FirstFactor, second_step: bool },
+    SignIn {
+        first: FirstFactor,
+        second_step: bool,
+    },
     /// The signed-in person's identity is now linked.
     Linked,
     Refused(Refusal),
@@ -169,7 +183,10 @@ pub async fn callback(
 ) -> Result<Callback, AppError> {
     let refused = |status, message: &str| Ok(Callback::Refused(refusal(status, message)));
     let Some(returned) = query.state.filter(|s| !s.is_empty() && s.len() <= 200) else {
-        return refused(400, "This sign-in answer is incomplete. Start again from your practice's sign-in link.");
+        return refused(
+            400,
+            "This sign-in answer is incomplete. Start again from your practice's sign-in link.",
+        );
     };
     // SECURITY: the state must be the one this browser was given (not merely one we issued).
     if !browser_state.is_some_and(|kept| constant_time_eq(kept, returned)) {
@@ -181,7 +198,10 @@ pub async fn callback(
                 .details("single sign-on: state does not match this browser"),
         )
         .await?;
-        return refused(400, "This sign-in did not start in this browser, or it was already finished. Start again from your practice's sign-in link.");
+        return refused(
+            400,
+            "This sign-in did not start in this browser, or it was already finished. Start again from your practice's sign-in link.",
+        );
     }
     let now = state.now();
     let hash = sha256_hex(returned);
@@ -198,13 +218,26 @@ pub async fn callback(
         .one(&state.db)
         .await?;
     let Some(flow) = flow.filter(|_| spent.rows_affected == 1) else {
-        return refused(400, "This sign-in was already used or has expired. Start again from your practice's sign-in link.");
+        return refused(
+            400,
+            "This sign-in was already used or has expired. Start again from your practice's sign-in link.",
+        );
     };
     let settings = settings_of(state, flow.account_id).await?;
-    let Some(settings) = settings.filter(|s| SsoMode::from_stored(&s.mode) != SsoMode::Off && s.issuer == flow.issuer)
+    let Some(settings) =
+        settings.filter(|s| SsoMode::from_stored(&s.mode) != SsoMode::Off && s.issuer == flow.issuer)
     else {
-        refused_audit(state, flow.account_id, meta, "settings changed during the sign-in").await?;
-        return refused(400, "Your practice changed its single sign-on settings during this sign-in. Start again.");
+        refused_audit(
+            state,
+            flow.account_id,
+            meta,
+            "settings changed during the sign-in",
+        )
+        .await?;
+        return refused(
+            400,
+            "Your practice changed its single sign-on settings during this sign-in. Start again.",
+        );
     };
     if let Some(error) = query.error {
         let error: String = error
@@ -212,31 +245,54 @@ pub async fn callback(
             .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
             .take(64)
             .collect();
-        refused_audit(state, flow.account_id, meta, &format!("provider answered {error}")).await?;
+        refused_audit(
+            state,
+            flow.account_id,
+            meta,
+            &format!("provider answered {error}"),
+        )
+        .await?;
         let message = if error == "access_denied" {
-            "Your identity provider did not sign you in (access denied). Nothing was changed here.".to_string()
+            "Your identity provider did not sign you in (access denied). Nothing was changed here."
+                .to_string()
         } else {
             format!("Your identity provider did not sign you in ({error}). Nothing was changed here.")
         };
         return refused(401, &message);
     }
     let Some(code) = query.code.filter(|c| !c.is_empty() && c.len() <= 2048) else {
-        return refused(400, "This sign-in answer is incomplete. Start again from your practice's sign-in link.");
+        return refused(
+            400,
+            "This sign-in answer is incomplete. Start again from your practice's sign-in link.",
+        );
     };
     let provider = provider(state, &settings)?;
-    let identity = match oidc::exchange(&state.http, &provider, code, &flow.pkce_verifier, &flow.nonce).await {
+    let identity = match oidc::exchange(&state.http, &provider, code, &flow.pkce_verifier, &flow.nonce).await
+    {
         Ok(identity) => identity,
         Err(OidcError::Unreachable(why)) => {
-            refused_audit(state, flow.account_id, meta, &format!("provider unreachable: {why}")).await?;
+            refused_audit(
+                state,
+                flow.account_id,
+                meta,
+                &format!("provider unreachable: {why}"),
+            )
+            .await?;
             return refused(502, PROVIDER_DOWN);
         }
         Err(OidcError::Refused(why)) => {
             refused_audit(state, flow.account_id, meta, &format!("code refused: {why}")).await?;
-            return refused(401, "Your identity provider refused this sign-in. Start again from your practice's sign-in link.");
+            return refused(
+                401,
+                "Your identity provider refused this sign-in. Start again from your practice's sign-in link.",
+            );
         }
         Err(OidcError::Invalid(why)) => {
             refused_audit(state, flow.account_id, meta, &why).await?;
-            return refused(401, &format!("This sign-in could not be trusted: {why}. Nothing was changed here."));
+            return refused(
+                401,
+                &format!("This sign-in could not be trusted: {why}. Nothing was changed here."),
+            );
         }
     };
     if flow.purpose == LINK {
@@ -262,8 +318,17 @@ pub async fn callback(
     };
     // SECURITY: clients never use single sign-on; a deactivated person or practice stays out.
     if user.role == Role::Client || !user.active || !account.active || user.account_id != account.id {
-        refused_audit(state, account.id, meta, &format!("user {} may not sign in", user.id)).await?;
-        return refused(403, "This account is deactivated or may not use single sign-on. Ask your account owner.");
+        refused_audit(
+            state,
+            account.id,
+            meta,
+            &format!("user {} may not sign in", user.id),
+        )
+        .await?;
+        return refused(
+            403,
+            "This account is deactivated or may not use single sign-on. Ask your account owner.",
+        );
     }
     sso_identity::Entity::update_many()
         .col_expr(sso_identity::Column::LastUsedAt, Expr::value(now))
@@ -325,13 +390,28 @@ async fn link_by_email(
         .all(&state.db)
         .await?
         .into_iter()
-        .filter(|u| u.email.as_deref().is_some_and(|e| e.trim().to_lowercase() == wanted))
+        .filter(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.trim().to_lowercase() == wanted)
+        })
         .collect();
     match staff.as_slice() {
         [] => Ok(Err(refusal(403, NOT_LINKED))),
         [one] => {
-            if !link(state, one, identity, "linked by verified e-mail at first sign-in", meta).await? {
-                return Ok(Err(refusal(409, "That identity is already linked to another person in your practice.")));
+            if !link(
+                state,
+                one,
+                identity,
+                "linked by verified e-mail at first sign-in",
+                meta,
+            )
+            .await?
+            {
+                return Ok(Err(refusal(
+                    409,
+                    "That identity is already linked to another person in your practice.",
+                )));
             }
             Ok(Ok(one.clone()))
         }

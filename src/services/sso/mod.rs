@@ -103,7 +103,9 @@ pub async fn save(
         && let Err(error) = oidc::discover(&state.http, issuer.as_str()).await
     {
         let why = match error {
-            oidc::OidcError::Unreachable(why) | oidc::OidcError::Refused(why) | oidc::OidcError::Invalid(why) => why,
+            oidc::OidcError::Unreachable(why)
+            | oidc::OidcError::Refused(why)
+            | oidc::OidcError::Invalid(why) => why,
         };
         errors.push(FieldError::new(
             "sso_issuer",
@@ -115,11 +117,20 @@ pub async fn save(
     }
     let now = state.now();
     let current = settings_of(state, owner.account.id).await?;
-    let sealed = match input.client_secret.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let sealed = match input
+        .client_secret
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(secret) => Some(seal(state, owner.account.id, secret)?),
         None => current.as_ref().and_then(|c| c.client_secret_sealed.clone()),
     };
-    let issuer = input.issuer.as_ref().map(|i| i.as_str().to_string()).unwrap_or_default();
+    let issuer = input
+        .issuer
+        .as_ref()
+        .map(|i| i.as_str().to_string())
+        .unwrap_or_default();
     let mut row = match current {
         Some(model) => sso_settings::ActiveModel::from(model),
         None => sso_settings::ActiveModel {

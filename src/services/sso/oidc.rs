@@ -194,10 +194,16 @@ pub async fn exchange(
 fn claims_problem(error: &ClaimsVerificationError) -> String {
     match error {
         ClaimsVerificationError::Expired(_) => "the ID token has expired".into(),
-        ClaimsVerificationError::InvalidAudience(_) => "the ID token was issued for another application (audience)".into(),
+        ClaimsVerificationError::InvalidAudience(_) => {
+            "the ID token was issued for another application (audience)".into()
+        }
         ClaimsVerificationError::InvalidIssuer(_) => "the ID token comes from another issuer".into(),
-        ClaimsVerificationError::InvalidNonce(_) => "the ID token does not belong to this sign-in (nonce)".into(),
-        ClaimsVerificationError::SignatureVerification(_) => "the ID token's signature does not check out".into(),
+        ClaimsVerificationError::InvalidNonce(_) => {
+            "the ID token does not belong to this sign-in (nonce)".into()
+        }
+        ClaimsVerificationError::SignatureVerification(_) => {
+            "the ID token's signature does not check out".into()
+        }
         other => format!("the ID token was refused: {other}"),
     }
 }
