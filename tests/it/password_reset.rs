@@ -14,13 +14,13 @@ const NEW_PASSWORD: &str = "copper meadow fiddle 77 orbit";
 const SENT: &str = "If that user ID has an e-mail address on file, we have sent a link.";
 
 /// A `pro` practice with staff two-factor on and provider "pat" (phone, e-mail pat@example.com).
-async fn practice(app: &TestApp) -> Browser {
+async fn practice(app: &TestApp) -> (Browser, i32) {
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;
     let saved = save_options(&owner, true, false, "365", "15").await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    create_staff(&owner, "provider", "pat", PAT_PHONE, None).await;
-    owner
+    let pat = create_staff(&owner, "provider", "pat", PAT_PHONE, None).await;
+    (owner, pat)
 }
 
 /// The text of each `.eml` the app wrote, its body decoded (7bit, quoted-printable or base64).
@@ -85,12 +85,18 @@ async fn ask(browser: &Browser, user_id: &str) -> crate::common::Answer {
         .await
 }
 
+/// Posts a new password to `link` (the CSRF token from the sign-in pages: a spent link's page
+/// has no form).
 async fn set_password(browser: &Browser, link: &str, password: &str, confirm: &str) -> crate::common::Answer {
+    let csrf = browser.csrf_from("/login/forgot").await;
     browser
-        .submit(
+        .post(
             link,
-            link,
-            &[("password", password), ("password_confirm", confirm)],
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("password", password),
+                ("password_confirm", confirm),
+            ],
         )
         .await
 }
@@ -121,7 +127,7 @@ async fn the_login_page_links_to_the_forgotten_password_page(app: TestApp) {
 }
 
 async fn every_user_id_gets_the_same_answer_and_only_staff_with_an_email_get_a_link(app: TestApp) {
-    let owner = practice(&app).await;
+    let (owner, pat) = practice(&app).await;
     // No e-mail on file.
     owner
         .submit(
@@ -138,7 +144,7 @@ async fn every_user_id_gets_the_same_answer_and_only_staff_with_an_email_get_a_l
             ],
         )
         .await;
-    let (_, client_login, _) = create_client(&owner, None, "").await;
+    let (_, client_login, _) = create_client(&owner, Some(pat), "").await;
     let mails_before = app.mail_files().len();
     let mut answers = Vec::new();
     for user_id in ["pat", "noel", "nobody-here", client_login.as_str()] {

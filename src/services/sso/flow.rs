@@ -182,6 +182,17 @@ pub async fn callback(
     meta: &RequestMeta,
 ) -> Result<Callback, AppError> {
     let refused = |status, message: &str| Ok(Callback::Refused(refusal(status, message)));
+    // Some providers leave `state` out of an error answer (RFC 6749 asks for it): the refusal
+    // is shown all the same, and this browser's own flow ends with it.
+    if let (Some(error), None) = (query.error, query.state) {
+        let (code, message) = provider_error(error);
+        if let Some(kept) = browser_state
+            && let Some(flow) = spend(state, kept).await?
+        {
+            refused_audit(state, flow.account_id, meta, &format!("provider answered {code}")).await?;
+        }
+        return refused(401, &message);
+    }
     let Some(returned) = query.state.filter(|s| !s.is_empty() && s.len() <= 200) else {
         return refused(
             400,
@@ -204,20 +215,7 @@ pub async fn callback(
         );
     }
     let now = state.now();
-    let hash = sha256_hex(returned);
-    // SECURITY: one atomic UPDATE spends the flow, so a replayed callback finds nothing.
-    let spent = sso_flow::Entity::update_many()
-        .col_expr(sso_flow::Column::UsedAt, Expr::value(now))
-        .filter(sso_flow::Column::StateHash.eq(hash.as_str()))
-        .filter(sso_flow::Column::UsedAt.is_null())
-        .filter(sso_flow::Column::ExpiresAt.gt(now))
-        .exec(&state.db)
-        .await?;
-    let flow = sso_flow::Entity::find()
-        .filter(sso_flow::Column::StateHash.eq(hash.as_str()))
-        .one(&state.db)
-        .await?;
-    let Some(flow) = flow.filter(|_| spent.rows_affected == 1) else {
+    let Some(flow) = spend(state, returned).await? else {
         return refused(
             400,
             "This sign-in was already used or has expired. Start again from your practice's sign-in link.",
@@ -240,24 +238,8 @@ pub async fn callback(
         );
     };
     if let Some(error) = query.error {
-        let error: String = error
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(64)
-            .collect();
-        refused_audit(
-            state,
-            flow.account_id,
-            meta,
-            &format!("provider answered {error}"),
-        )
-        .await?;
-        let message = if error == "access_denied" {
-            "Your identity provider did not sign you in (access denied). Nothing was changed here."
-                .to_string()
-        } else {
-            format!("Your identity provider did not sign you in ({error}). Nothing was changed here.")
-        };
+        let (code, message) = provider_error(error);
+        refused_audit(state, flow.account_id, meta, &format!("provider answered {code}")).await?;
         return refused(401, &message);
     }
     let Some(code) = query.code.filter(|c| !c.is_empty() && c.len() <= 2048) else {
@@ -343,6 +325,42 @@ pub async fn callback(
         },
         second_step: settings.second_step,
     })
+}
+
+/// SECURITY: one atomic `UPDATE` spends the flow of this state (unused, in time), so a replayed
+/// callback finds nothing; the flow when it was this call that spent it.
+async fn spend(state: &AppState, returned: &str) -> Result<Option<sso_flow::Model>, AppError> {
+    let now = state.now();
+    let hash = sha256_hex(returned);
+    let spent = sso_flow::Entity::update_many()
+        .col_expr(sso_flow::Column::UsedAt, Expr::value(now))
+        .filter(sso_flow::Column::StateHash.eq(hash.as_str()))
+        .filter(sso_flow::Column::UsedAt.is_null())
+        .filter(sso_flow::Column::ExpiresAt.gt(now))
+        .exec(&state.db)
+        .await?;
+    if spent.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(sso_flow::Entity::find()
+        .filter(sso_flow::Column::StateHash.eq(hash.as_str()))
+        .one(&state.db)
+        .await?)
+}
+
+/// The provider's `error` code (kept to letters, digits and `_`) and what the person is told.
+fn provider_error(error: &str) -> (String, String) {
+    let code: String = error
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect();
+    let message = if code == "access_denied" {
+        "Your identity provider did not sign you in (access denied). Nothing was changed here.".to_string()
+    } else {
+        format!("Your identity provider did not sign you in ({code}). Nothing was changed here.")
+    };
+    (code, message)
 }
 
 pub const NOT_LINKED: &str = "Your identity at your practice's provider is not linked to an Outcomes account. To link it, sign in with your user ID and password, open Security, and choose \"Link single sign-on\".";
