@@ -128,7 +128,8 @@ async fn callback(
                 session::delete(&app.db, previous.session.id).await?;
             }
             if second_step {
-                return super::proceed(app, cookies, &csrf, first.user.login.clone(), first, &meta).await;
+                let typed = first.user.login.clone();
+                return super::proceed(app, cookies, &csrf, typed, *first, &meta).await;
             }
             let started = sign_in::start(app, &first.user, first.factors, Channel::Web, &meta, None).await?;
             session::set_cookie(cookies, https, started.token);

@@ -164,7 +164,7 @@ pub enum Callback {
     /// A staff member proved at the provider: `second_step` says whether the practice's second
     /// step applies on top.
     SignIn {
-        first: FirstFactor,
+        first: Box<FirstFactor>,
         second_step: bool,
     },
     /// The signed-in person's identity is now linked.
@@ -318,11 +318,11 @@ pub async fn callback(
         .exec(&state.db)
         .await?;
     Ok(Callback::SignIn {
-        first: FirstFactor {
+        first: Box::new(FirstFactor {
             user,
             account,
             factors: Factors::new(Factor::Sso),
-        },
+        }),
         second_step: settings.second_step,
     })
 }
