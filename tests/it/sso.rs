@@ -220,6 +220,21 @@ async fn a_linked_staff_member_signs_in_through_the_provider(app: TestApp) {
     assert_eq!(answer.location(), Some("/"));
     assert!(signed_in(&browser).await);
     assert_eq!(latest_login_details(&app).await, "factors sso");
+    // Security shows the link, and unlinking ends it.
+    let security = browser.get("/security").await;
+    assert!(
+        security
+            .element_text("sso-status")
+            .is_some_and(|t| t.contains("Linked")),
+        "{}",
+        security.body
+    );
+    let unlinked = browser.submit("/security", "/security/sso/unlink", &[]).await;
+    assert_eq!(unlinked.location(), Some("/security?sso=unlinked"));
+    assert_eq!(
+        sso_sign_in(&app.browser(), &provider, "pat-at-idp").await.status,
+        StatusCode::FORBIDDEN
+    );
     // Optional: the password still works (with its code).
     password_and_code(&app, &app.browser(), "pat", PAT_PHONE).await;
 }
@@ -436,7 +451,7 @@ async fn a_deactivated_staff_member_cannot_sign_in_through_the_provider(app: Tes
 }
 
 async fn a_verified_email_links_at_first_sign_in_but_not_an_unverified_or_shared_one(app: TestApp) {
-    let Some((provider, owner, _)) = practice(&app).await else {
+    let Some((provider, owner, pat)) = practice(&app).await else {
         return;
     };
     enable(&owner, &provider.issuer, "optional", false, true).await;
@@ -467,6 +482,35 @@ async fn a_verified_email_links_at_first_sign_in_but_not_an_unverified_or_shared
         .await;
     let answer = sso_sign_in(&browser, &provider, "pat-verified").await;
     assert_eq!(answer.location(), Some("/"), "{}", answer.body);
+    assert_eq!(count_rows(&app, "sso_identities").await, 1);
+    // Clients never: a client's verified address links nothing.
+    let client = owner
+        .submit(
+            "/clients/new",
+            "/clients/new",
+            &[
+                ("first_name", "Casey"),
+                ("last_name", "Client"),
+                ("age_group", "adult"),
+                ("phone", ""),
+                ("email", "casey@example.com"),
+                ("provider_id", &pat.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(client.status, StatusCode::OK, "{}", client.body);
+    provider
+        .set_user(
+            "casey",
+            json!({"email": "casey@example.com", "email_verified": true}),
+        )
+        .await;
+    let casey = app.browser();
+    assert_eq!(
+        sso_sign_in(&casey, &provider, "casey").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!signed_in(&casey).await);
     assert_eq!(count_rows(&app, "sso_identities").await, 1);
     // Two staff members share an address: it cannot pick one.
     let first = owner
@@ -573,6 +617,28 @@ async fn an_expired_id_token_is_refused(app: TestApp) {
     );
 }
 
+/// A provider that does not answer the code exchange within 10 s: given up on, with a page.
+async fn a_slow_provider_is_given_up_on_after_ten_seconds(app: TestApp) {
+    let Some((provider, owner, _)) = practice(&app).await else {
+        return;
+    };
+    let proxy = TamperingProxy::start(&provider, Tamper::Delay(std::time::Duration::from_secs(12))).await;
+    enable(&owner, &proxy.issuer, "optional", false, false).await;
+    let browser = app.browser();
+    let to = start(&browser).await;
+    let back = provider.answer(&to, Some("pat-at-idp")).await;
+    let started = std::time::Instant::now();
+    let answer = browser.get(&local(&back)).await;
+    let waited = started.elapsed();
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.body);
+    // 502 (not a session): it gave up before the provider's answer came, 12 s after.
+    assert!(
+        waited >= std::time::Duration::from_secs(10),
+        "gave up after {waited:?}"
+    );
+    assert!(!signed_in(&browser).await);
+}
+
 crate::db_tests!(
     the_owner_saves_sso_only_after_the_discovery_document_loads,
     an_unknown_practice_or_one_with_sso_off_answers_404,
@@ -588,4 +654,5 @@ crate::db_tests!(
     a_verified_email_links_at_first_sign_in_but_not_an_unverified_or_shared_one,
     a_tampered_id_token_is_refused,
     an_expired_id_token_is_refused,
+    a_slow_provider_is_given_up_on_after_ten_seconds,
 );
