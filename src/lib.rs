@@ -121,7 +121,16 @@ async fn build_state(
     if let Err(why) = &webauthn {
         log::warn!("{why}: passkeys are switched off.");
     }
+    // SECURITY: a provider's redirect is never followed (it could point anywhere), and a slow
+    // one cannot hold a request for more than 10 s.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     Ok(AppState {
+        http,
         hasher: auth::password::Hasher::new(),
         sms,
         mailer,

@@ -25,6 +25,8 @@ pub struct AppState {
     pub webauthn: Result<webauthn_rs::Webauthn, String>,
     /// This instance's counters for `GET /metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// Outgoing HTTP (OpenID providers): redirects never followed, 10 s timeout.
+    pub http: reqwest::Client,
 }
 
 impl AppState {

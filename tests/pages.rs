@@ -104,10 +104,16 @@ enum Who {
 
 fn pages(p: &Practice) -> Vec<(Who, String)> {
     let (red, alerted, pat) = (p.red, p.alerted, p.pat_id);
-    let mut pages: Vec<(Who, String)> = ["/login", "/login?signed_up=1", "/signup"]
-        .into_iter()
-        .map(|path| (Who::Anonymous, path.to_string()))
-        .collect();
+    let mut pages: Vec<(Who, String)> = [
+        "/login",
+        "/login?signed_up=1",
+        "/signup",
+        "/login/forgot",
+        "/login/forgot?sent=true",
+    ]
+    .into_iter()
+    .map(|path| (Who::Anonymous, path.to_string()))
+    .collect();
     for path in [
         "/dashboard".to_string(),
         "/dashboard?page=2".into(),
@@ -145,6 +151,7 @@ fn pages(p: &Practice) -> Vec<(Who, String)> {
         "/audit?from=31-12-2026".into(),
         "/options".into(),
         "/options?saved=true".into(),
+        "/options?sso_saved=true".into(),
         "/devices".into(),
         "/security".into(),
         "/account/password".into(),
@@ -209,6 +216,29 @@ async fn posted_pages(p: &Practice) -> Vec<(String, String)> {
         .await;
     assert_eq!(options.status, StatusCode::UNPROCESSABLE_ENTITY);
     out.push(("POST /options (422)".into(), options.body));
+    let sso = p
+        .owner
+        .submit(
+            "/options",
+            "/options/sso",
+            &[
+                ("practice", "x"),
+                ("sso_issuer", "http://idp.example.com"),
+                ("sso_mode", "sideways"),
+            ],
+        )
+        .await;
+    assert_eq!(sso.status, StatusCode::UNPROCESSABLE_ENTITY);
+    out.push(("POST /options/sso (422)".into(), sso.body));
+    // Refusals answered with their own status: a spent reset link (410), an SSO answer that
+    // did not start here (400).
+    let anonymous = Browser::new(&p.pat.base, common::CHROME_UA);
+    for path in [
+        "/login/reset/spent-or-unknown",
+        "/login/sso/callback?state=x&code=y",
+    ] {
+        out.push((format!("GET {path}"), anonymous.get(path).await.body));
+    }
     out
 }
 

@@ -12,6 +12,8 @@ mod m20261130_000010_add_practice_locale;
 mod m20261130_000011_add_episode_triage;
 mod m20261130_000012_add_list_indexes;
 mod m20261130_000020_create_passkeys;
+mod m20261130_000030_create_password_resets;
+mod m20261130_000031_create_sso;
 
 pub struct Migrator;
 
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_add_episode_triage::Migration),
             Box::new(m20261130_000012_add_list_indexes::Migration),
             Box::new(m20261130_000020_create_passkeys::Migration),
+            Box::new(m20261130_000030_create_password_resets::Migration),
+            Box::new(m20261130_000031_create_sso::Migration),
         ]
     }
 }

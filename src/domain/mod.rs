@@ -10,6 +10,7 @@ pub mod role;
 pub mod schema;
 pub mod scoring;
 pub mod session_number;
+pub mod sso;
 pub mod text;
 pub mod triage;
 

@@ -12,6 +12,7 @@ pub mod fields;
 mod login;
 mod my;
 mod options;
+mod options_sso;
 mod passkeys;
 mod public;
 pub mod ratings;
@@ -38,6 +39,7 @@ pub fn routes() -> Vec<Route> {
         devices::routes(),
         export::routes(),
         options::routes(),
+        options_sso::routes(),
         security::routes(),
         passkeys::routes(),
         step_up::routes(),

@@ -53,6 +53,7 @@ struct OptionsPage {
     saved: bool,
     missing_phones: Vec<UnprotectedRow>,
     locale: LocaleChoices,
+    sso: super::options_sso::SsoSection,
 }
 
 // --- The practice's time zone and phone country ---
@@ -193,6 +194,27 @@ async fn render(
     form: FormState,
     saved: bool,
 ) -> Result<Template, AppError> {
+    let sso = super::options_sso::section(state, owner, false).await?;
+    render_all(state, owner, form, saved, sso).await
+}
+
+/// The page with the saved options and this *Single sign-on* section (kept values, errors).
+pub(crate) async fn render_with_sso(
+    state: &AppState,
+    owner: &OwnerUser,
+    sso: super::options_sso::SsoSection,
+) -> Result<Template, AppError> {
+    let current = options::current(&state.db, owner).await?;
+    render_all(state, owner, current_values(state, owner, &current), false, sso).await
+}
+
+async fn render_all(
+    state: &AppState,
+    owner: &OwnerUser,
+    form: FormState,
+    saved: bool,
+    sso: super::options_sso::SsoSection,
+) -> Result<Template, AppError> {
     let missing_phones = options::missing_phones(&state.db, owner)
         .await?
         .into_iter()
@@ -220,6 +242,7 @@ async fn render(
         missing_phones,
         locale: locale_choices(state, owner),
         form,
+        sso,
     };
     Ok(Template::render("options", page))
 }
@@ -260,14 +283,21 @@ fn current_values(state: &AppState, owner: &OwnerUser, current: &Options) -> For
     form
 }
 
-#[get("/options?<saved>")]
-async fn show(state: &State<AppState>, owner: OwnerUser, saved: Option<bool>) -> Result<Template, AppError> {
+#[get("/options?<saved>&<sso_saved>")]
+async fn show(
+    state: &State<AppState>,
+    owner: OwnerUser,
+    saved: Option<bool>,
+    sso_saved: Option<bool>,
+) -> Result<Template, AppError> {
     let current = options::current(&state.db, &owner).await?;
-    render(
+    let sso = super::options_sso::section(state, &owner, sso_saved == Some(true)).await?;
+    render_all(
         state,
         &owner,
         current_values(state, &owner, &current),
         saved == Some(true),
+        sso,
     )
     .await
 }

@@ -31,6 +31,15 @@ struct SecurityPage {
     passkeys: Vec<PasskeyRow>,
     /// Why this server cannot offer passkeys (`None` when it can).
     passkeys_unavailable: Option<String>,
+    /// Single sign-on at the practice's provider (`None`: the practice has none).
+    sso: Option<SsoRow>,
+}
+
+#[derive(Serialize)]
+struct SsoRow {
+    linked_since: Option<String>,
+    practice_link: String,
+    required: bool,
 }
 
 #[derive(Serialize)]
@@ -70,9 +79,17 @@ async fn render(
             passkey: false,
         },
     );
+    let sso = crate::services::sso::link_status(state, user)
+        .await?
+        .map(|status| SsoRow {
+            linked_since: status.linked_since.map(|t| locale.date_time(t)),
+            practice_link: status.practice_link,
+            required: status.required,
+        });
     Ok(Template::render(
         "security",
         SecurityPage {
+            sso,
             layout: Layout::new(user, "Security"),
             form,
             // Someone with an app can always manage it, even if the practice stopped asking.
@@ -94,14 +111,19 @@ fn app_required(user: &CurrentUser) -> bool {
     user.account.staff_require_authenticator && user.role().is_staff()
 }
 
-#[get("/security?<removed>&<passkey>")]
+#[get("/security?<removed>&<passkey>&<sso>")]
 async fn show(
     state: &State<AppState>,
     user: CurrentUser,
     removed: Option<bool>,
     passkey: Option<&str>,
+    sso: Option<&str>,
 ) -> Result<Template, AppError> {
     let notice = match (removed, passkey) {
+        _ if sso == Some("linked") => {
+            Some("Your single sign-on identity is linked. Use your practice's sign-in link next time.")
+        }
+        _ if sso == Some("unlinked") => Some("Single sign-on is unlinked from your account."),
         (Some(true), _) => Some("Your authenticator app and recovery codes are removed."),
         (_, Some("added")) => Some("Your passkey is added. You can sign in with it alone."),
         (_, Some("renamed")) => Some("Saved."),

@@ -31,7 +31,7 @@ fn is_sensitive(method: HttpMethod, path: &str) -> bool {
     let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     match (method, parts.as_slice()) {
         (HttpMethod::Get, ["export.csv" | "audit.csv"])
-        | (HttpMethod::Post, ["options"] | ["staff", "new"]) => true,
+        | (HttpMethod::Post, ["options"] | ["options", "sso"] | ["staff", "new"]) => true,
         (
             HttpMethod::Post,
             ["staff", n]
@@ -372,6 +372,7 @@ mod tests {
     #[test]
     fn the_sensitive_actions_are_those_of_the_spec() {
         assert!(is_sensitive(HttpMethod::Post, "/options"));
+        assert!(is_sensitive(HttpMethod::Post, "/options/sso"));
         assert!(is_sensitive(HttpMethod::Post, "/staff/new"));
         assert!(is_sensitive(HttpMethod::Post, "/staff/12"));
         assert!(is_sensitive(HttpMethod::Post, "/clients/7/two-factor/reset"));

@@ -11,11 +11,13 @@ pub mod export;
 pub mod notify;
 pub mod options;
 pub mod outcomes;
+pub mod password_reset;
 pub mod people;
 pub mod practice;
 pub mod second_factors;
 pub mod second_step;
 pub mod sign_in;
+pub mod sso;
 pub mod staff;
 pub mod users;
 

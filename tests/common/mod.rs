@@ -5,6 +5,7 @@
 pub mod audit_check;
 pub mod chromium;
 pub mod fake_twilio;
+pub mod oidc_provider;
 pub mod passkeys;
 pub mod smtp;
 pub mod tools;

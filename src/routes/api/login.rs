@@ -164,6 +164,14 @@ async fn login_route(
             "The user ID or password is incorrect.",
         ));
     };
+    // SECURITY: SPEC §2.3 `required`: linked staff sign in only through the practice's provider.
+    if let Some(link) = crate::services::sso::password_refused(state, &user, &account).await? {
+        return Err(ApiError::new(
+            Status::Forbidden,
+            "sso_required",
+            format!("Your practice signs you in through its identity provider: {link}"),
+        ));
+    }
     let first = FirstFactor {
         user,
         account,

@@ -2,8 +2,10 @@
 //! authenticator set-up walk-through in `setup`. The decisions are `services::sign_in`'s: these
 //! handlers turn them into pages, cookies and redirects.
 
+mod forgot;
 mod passkey;
 mod setup;
+mod sso_routes;
 mod verify;
 
 use rocket::form::Contextual;
@@ -19,12 +21,14 @@ use crate::auth::{CsrfChecked, CsrfForm, CsrfToken, MaybeSignedIn, RequestMeta};
 use crate::domain::{Factor, Factors, SessionState};
 use crate::error::AppError;
 use crate::services::sign_in::{self, Channel, FirstFactor, Next, password};
+use crate::services::sso;
 use crate::state::AppState;
 use crate::views::Page;
 
 pub use setup::{SetupCode, WRONG_SETUP_CODE, recovery_codes_page, setup_page};
 
 pub const INVALID_CREDENTIALS: &str = "The user ID or password is incorrect.";
+pub const SSO_REQUIRED: &str = "Your practice signs you in through its identity provider, not with a password. Use your practice's sign-in link:";
 pub const NO_PHONE: &str = "Your practice requires a code texted to your phone at sign-in, but there is no phone number on file for you. Ask your account owner to add one.";
 
 #[derive(Serialize)]
@@ -61,19 +65,24 @@ fn flag_on(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "true"))
 }
 
-#[get("/login?<signed_up>&<signed_out>")]
+#[get("/login?<signed_up>&<signed_out>&<reset>")]
 fn show(
     state: &State<AppState>,
     signed: MaybeSignedIn,
     csrf: CsrfToken,
     signed_up: Option<&str>,
     signed_out: Option<bool>,
+    reset: Option<bool>,
 ) -> Page {
     if signed.0.is_some_and(|s| s.session.state == SessionState::Full) {
         return Page::see_other("/");
     }
     let notice = if flag_on(signed_up) {
         Some("Your practice is set up. Sign in with the user ID and password you chose.")
+    } else if reset == Some(true) {
+        Some(
+            "Your password is changed. Sign in with it; every device was signed out, so a code is asked again.",
+        )
     } else if signed_out == Some(true) {
         Some("You are signed out.")
     } else {
@@ -101,7 +110,6 @@ async fn submit(
     form: CsrfForm<Contextual<'_, LoginForm<'_>>>,
     meta: RequestMeta,
 ) -> Result<Page, AppError> {
-    let https = state.settings.https();
     let CsrfForm(form) = form;
     let (login, secret) = form.value.map_or(("", ""), |f| (f.user_id, f.password));
     let typed: String = login.chars().take(200).collect();
@@ -137,9 +145,42 @@ async fn submit(
         account,
         factors: Factors::new(Factor::Password),
     };
+    if let Some(link) = sso::password_refused(state, &first.user, &first.account).await? {
+        return Ok(Page::WithStatus((
+            Status::Forbidden,
+            render(
+                state,
+                csrf.0.clone(),
+                typed,
+                Some(format!("{SSO_REQUIRED} {link}")),
+                None,
+            ),
+        )));
+    }
+    proceed(state, cookies, &csrf, typed, first, &meta).await
+}
+
+/// After a first factor (a password or single sign-on): what the sign-in decides next, as a
+/// page — a session, the code page, a set-up walk-through, or a refusal.
+pub(crate) async fn proceed(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    csrf: &CsrfToken,
+    typed: String,
+    first: FirstFactor,
+    meta: &RequestMeta,
+) -> Result<Page, AppError> {
+    let https = state.settings.https();
+    let refused = |error: AppError| match error {
+        AppError::TooMany { retry_after, message } => Ok(Page::limited(
+            render(state, csrf.0.clone(), typed.clone(), Some(message), None),
+            retry_after,
+        )),
+        other => Err(other),
+    };
     let presented = device::read_browser_cookie(cookies, &state.keys, https, first.user.id);
     let decision =
-        match sign_in::after_first_factor(state, &first, Channel::Web, presented.as_ref(), &meta).await {
+        match sign_in::after_first_factor(state, &first, Channel::Web, presented.as_ref(), meta).await {
             Ok(decision) => decision,
             Err(error) => return refused(error),
         };
@@ -150,7 +191,7 @@ async fn submit(
     let user = &first.user;
     match decision.next {
         Next::SignIn { factors, device_used } => {
-            let started = sign_in::start(state, user, factors, Channel::Web, &meta, device_used).await?;
+            let started = sign_in::start(state, user, factors, Channel::Web, meta, device_used).await?;
             session::set_cookie(cookies, https, started.token);
             Ok(Page::see_other("/"))
         }
@@ -167,7 +208,7 @@ async fn submit(
                 SessionState::Pending,
                 first.factors.clone(),
                 Some(challenge.id),
-                &meta,
+                meta,
             )
             .await?;
             session::set_cookie(cookies, https, token);
@@ -177,14 +218,13 @@ async fn submit(
             })
         }
         Next::SetupRequired { factors } => {
-            let token =
-                sign_in::start_partial(state, user, SessionState::Setup, factors, None, &meta).await?;
+            let token = sign_in::start_partial(state, user, SessionState::Setup, factors, None, meta).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/login/setup"))
         }
         Next::PasskeySetupRequired { factors } => {
             let token =
-                sign_in::start_partial(state, user, SessionState::PasskeySetup, factors, None, &meta).await?;
+                sign_in::start_partial(state, user, SessionState::PasskeySetup, factors, None, meta).await?;
             session::set_cookie(cookies, https, token);
             Ok(Page::see_other("/login/passkey-setup"))
         }
@@ -213,6 +253,8 @@ pub fn routes() -> Vec<Route> {
         verify::routes(),
         setup::routes(),
         passkey::routes(),
+        forgot::routes(),
+        sso_routes::routes(),
     ]
     .concat()
 }
