@@ -65,7 +65,11 @@ pub fn write_template_placeholders(data_dir: &Path) -> Result<(), String> {
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".tera") && Templates::get(&name).is_none() {
+            if std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tera"))
+                && Templates::get(&name).is_none()
+            {
                 std::fs::remove_file(entry.path()).ok();
             }
         }

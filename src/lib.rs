@@ -140,7 +140,7 @@ async fn build_state(
         settings,
         clock,
         dummy_hash,
-        metrics: Default::default(),
+        metrics: crate::metrics::Metrics::default(),
     })
 }
 

@@ -3,6 +3,12 @@
 //! asked for the texted code (the practice asks for its second step on top), and lands on the
 //! dashboard.
 
+// A test that cannot set up must stop loudly: unwrap, expect and panic are its assertions here,
+// unlike on the service's request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::items_after_statements, clippy::float_cmp)]
+#![allow(clippy::format_push_string, clippy::format_collect)]
+
 #[path = "common/mod.rs"]
 mod common;
 

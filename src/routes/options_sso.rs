@@ -31,24 +31,21 @@ pub struct SsoSection {
 pub async fn section(state: &AppState, owner: &OwnerUser, saved: bool) -> Result<SsoSection, AppError> {
     let current = sso::settings_of(state, owner.account.id).await?;
     let mut values = HashMap::new();
-    let (secret_set, practice_link) = match &current {
-        Some(c) => {
-            values.insert("practice".into(), c.practice.clone());
-            values.insert("sso_issuer".into(), c.issuer.clone());
-            values.insert("sso_client_id".into(), c.client_id.clone());
-            values.insert("sso_mode".into(), c.mode.clone());
-            values.insert("sso_second_step".into(), on(c.second_step));
-            values.insert("sso_link_by_email".into(), on(c.link_by_email));
-            (
-                c.client_secret_sealed.is_some(),
-                Some(sso::practice_link(state, &c.practice)),
-            )
-        }
-        None => {
-            values.insert("practice".into(), suggested_name(&owner.account.name));
-            values.insert("sso_mode".into(), "off".into());
-            (false, None)
-        }
+    let (secret_set, practice_link) = if let Some(c) = &current {
+        values.insert("practice".into(), c.practice.clone());
+        values.insert("sso_issuer".into(), c.issuer.clone());
+        values.insert("sso_client_id".into(), c.client_id.clone());
+        values.insert("sso_mode".into(), c.mode.clone());
+        values.insert("sso_second_step".into(), on(c.second_step));
+        values.insert("sso_link_by_email".into(), on(c.link_by_email));
+        (
+            c.client_secret_sealed.is_some(),
+            Some(sso::practice_link(state, &c.practice)),
+        )
+    } else {
+        values.insert("practice".into(), suggested_name(&owner.account.name));
+        values.insert("sso_mode".into(), "off".into());
+        (false, None)
     };
     Ok(SsoSection {
         form: FormState::with_values(values),

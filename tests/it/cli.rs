@@ -13,7 +13,7 @@ use crate::common::{Backend, FakeTwilio, TestDatabase, create_client, create_sta
 /// `run` off the async workers (the fake Twilio in this process must keep answering).
 async fn run_async(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let args: Vec<String> = args.iter().map(std::string::ToString::to_string).collect();
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

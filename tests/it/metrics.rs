@@ -66,11 +66,10 @@ fn value(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)
         .iter()
         .filter(|s| s.metric == metric)
         .find(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-        .map(|s| match s.value {
+        .map_or(0.0, |s| match s.value {
             prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
             ref other => panic!("{metric} is a counter or gauge: {other:?}"),
         })
-        .unwrap_or(0.0)
 }
 
 async fn metrics_are_off_without_a_token(app: TestApp) {
