@@ -30,21 +30,31 @@ const STATIC_CACHE_CONTROL: &str = "public, max-age=3600";
 pub fn templates_fairing() -> impl rocket::fairing::Fairing {
     // A template that does not compile stops the start (the fairing fails), as a bad file would.
     Template::try_custom(|engines| {
-        let mut sources = Vec::new();
-        for name in Templates::iter() {
-            let Some(file) = Templates::get(&name) else {
-                continue;
-            };
-            let text = String::from_utf8(file.data.into_owned())
-                .map_err(|_| format!("template {name} is not UTF-8"))?;
-            // Rocket names a template by its path without the type and engine extensions.
-            let name = name.trim_end_matches(".tera");
-            let name = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-            sources.push((name.to_string(), text));
-        }
-        engines.tera.add_raw_templates(sources)?;
+        load(&mut engines.tera)?;
         Ok(())
     })
+}
+
+/// Puts the embedded templates into `tera`, escaping HTML in every one of them.
+fn load(tera: &mut rocket_dyn_templates::tera::Tera) -> Result<(), Box<dyn std::error::Error>> {
+    let mut sources = Vec::new();
+    for name in Templates::iter() {
+        let Some(file) = Templates::get(&name) else {
+            continue;
+        };
+        let text =
+            String::from_utf8(file.data.into_owned()).map_err(|_| format!("template {name} is not UTF-8"))?;
+        // Rocket names a template by its path without the type and engine extensions.
+        let name = name.trim_end_matches(".tera");
+        let name = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        sources.push((name.to_string(), text));
+    }
+    // SECURITY: Tera escapes only templates whose file path or name ends in `.html`; these have
+    // no path and are named `login`, `base`, …, so without this nothing would be escaped. Every
+    // template is HTML: escape them all.
+    tera.autoescape_on(vec![""]);
+    tera.add_raw_templates(sources)?;
+    Ok(())
 }
 
 /// The folder Rocket's template fairing insists on finding (it refuses to start without one).
@@ -160,5 +170,17 @@ mod tests {
         assert!(Templates::get("base.html.tera").is_some());
         assert!(Public::get("site.css").is_some());
         assert!(Templates::iter().count() > 20);
+    }
+
+    #[test]
+    fn the_embedded_templates_escape_html() {
+        let mut tera = rocket_dyn_templates::tera::Tera::default();
+        load(&mut tera).expect("templates load");
+        tera.add_raw_template("probe", "{{ name }}").expect("probe");
+        let mut context = rocket_dyn_templates::tera::Context::new();
+        context.insert("name", "<script>alert(1)</script>");
+        let html = tera.render("probe", &context).expect("renders");
+        assert_eq!(html, "&lt;script&gt;alert(1)&lt;&#x2F;script&gt;");
+        assert!(tera.get_template_names().any(|n| n == "base"));
     }
 }

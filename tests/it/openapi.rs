@@ -1,5 +1,5 @@
 //! The API's OpenAPI 3.1 document (`GET /api/v1/openapi.json`, SPEC §4): every endpoint is in
-//! it, and schemathesis (pinned in tests/tools) fuzzes the live service with a signed-in token:
+//! it, and schemathesis (pinned in tests/tools) fuzzes the running binary with a signed-in token:
 //! no 5xx, and every answer's status, type and body conform to the document.
 
 use std::time::Duration;
@@ -7,7 +7,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::common::{Backend, STRONG_PASSWORD, TestApp, create_client, create_staff, tools};
+use crate::binary::{Served, sign_up_and_in};
+use crate::common::{Backend, Browser, STRONG_PASSWORD, TestApp, create_client, create_staff, tools};
 
 /// The endpoints of SPEC §4 (method, path as the document writes it).
 const ENDPOINTS: &[(&str, &str)] = &[
@@ -40,14 +41,13 @@ async fn document(app: &TestApp) -> Value {
     answer.json().await.expect("JSON")
 }
 
-/// A signed-in owner's bearer token (a `pro` practice asks for no second step by default).
-async fn owner_token(app: &TestApp) -> String {
-    let owner = app.signup("pro", "olivia", "").await;
-    owner.login("olivia", STRONG_PASSWORD).await;
-    let pat = create_staff(&owner, "provider", "pat", "", None).await;
-    create_client(&owner, Some(pat), "").await;
+/// A signed-in owner's bearer token (a `pro` practice asks for no second step by default),
+/// with a provider and a client in the practice.
+async fn owner_token(base: &str, owner: &Browser) -> String {
+    let pat = create_staff(owner, "provider", "pat", "", None).await;
+    create_client(owner, Some(pat), "").await;
     let answer = reqwest::Client::new()
-        .post(format!("{}/api/v1/login", app.base))
+        .post(format!("{base}/api/v1/login"))
         .json(&serde_json::json!({"user_id": "olivia", "password": STRONG_PASSWORD}))
         .send()
         .await
@@ -107,13 +107,17 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     let Some(python) = tools::python_with("schemathesis") else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
-    let token = owner_token(&app).await;
+    // The built binary, started from an empty folder, as CI's release would be.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = Served::start(dir.path(), &[], &[]).await;
+    let owner = served.browser();
+    sign_up_and_in(&owner, "olivia").await;
+    let token = owner_token(&served.base, &owner).await;
     let report = tempfile::tempdir().expect("report dir");
     let mut command = tokio::process::Command::new(python);
     command
         .args(["-m", "schemathesis.cli", "run"])
-        .arg(format!("{}/api/v1/openapi.json", app.base))
+        .arg(format!("{}/api/v1/openapi.json", served.base))
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .args([
             "--checks",
@@ -146,7 +150,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     assert!(out.contains("passed"), "{out}");
     // It really reached the signed-in endpoints with the token.
     let me = reqwest::Client::new()
-        .get(format!("{}/api/v1/me", app.base))
+        .get(format!("{}/api/v1/me", served.base))
         .bearer_auth(&token)
         .send()
         .await
