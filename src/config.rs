@@ -29,6 +29,7 @@ struct RawSettings {
     trusted_proxies: Option<Vec<String>>,
     #[serde(deserialize_with = "list_or_text")]
     sms_countries: Option<Vec<String>>,
+    outbox_poll_ms: Option<u64>,
 }
 
 /// A list given as a TOML array or as one comma-separated string (`ROCKET_TRUSTED_PROXIES=a,b`).
@@ -112,6 +113,9 @@ pub struct Settings {
     /// Countries (ISO 3166 codes, upper case) whose numbers may be texted; by default the
     /// `phone_region` country alone (toll fraud goes to premium ranges abroad).
     pub sms_countries: Vec<String>,
+    /// How often each instance's outbox worker looks for due messages (it is also woken at
+    /// once when a message is queued); default 5 s, at least 50 ms.
+    pub outbox_poll: std::time::Duration,
 }
 
 impl Settings {
@@ -244,6 +248,7 @@ impl Settings {
             secret_key: Secret(secret_key),
             trusted_proxies,
             sms_countries,
+            outbox_poll: std::time::Duration::from_millis(raw.outbox_poll_ms.unwrap_or(5000).max(50)),
         })
     }
 }

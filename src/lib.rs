@@ -67,6 +67,13 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
         .attach(Template::fairing())
         .attach(SecurityHeaders)
         .attach(routes::step_up::StepUpFairing)
+        .attach(AdHoc::on_liftoff("Outbox worker", |rocket| {
+            Box::pin(async move {
+                if let Some(state) = rocket.state::<AppState>() {
+                    tokio::spawn(services::outbox::worker(state.postman.clone(), rocket.shutdown()));
+                }
+            })
+        }))
         .mount("/", routes::routes())
         .mount("/static", FileServer::from(relative!("public")))
         .mount("/api/v1", routes::api::routes())
@@ -110,7 +117,17 @@ async fn build_state(
     if let Err(why) = &webauthn {
         log::warn!("{why}: passkeys are switched off.");
     }
+    let postman = std::sync::Arc::new(services::outbox::Postman {
+        db: db.clone(),
+        clock: clock.clone(),
+        sms: sms.clone(),
+        mailer: mail::Mailer::from_settings(&settings)?,
+        instance_id: auth::tokens::random_token::<8>(),
+        wake: tokio::sync::Notify::new(),
+        poll: settings.outbox_poll,
+    });
     Ok(AppState {
+        postman,
         hasher: auth::password::Hasher::new(),
         sms,
         mailer,

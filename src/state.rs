@@ -23,6 +23,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The passkey relying party for `public_url`, or why there can be none (an IP address).
     pub webauthn: Result<webauthn_rs::Webauthn, String>,
+    /// Sends the durable outbox's texts and e-mails (SPEC §3.1); its worker runs from lift-off.
+    pub postman: Arc<crate::services::outbox::Postman>,
 }
 
 impl AppState {

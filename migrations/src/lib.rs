@@ -12,6 +12,7 @@ mod m20261130_000010_add_practice_locale;
 mod m20261130_000011_add_episode_triage;
 mod m20261130_000012_add_list_indexes;
 mod m20261130_000020_create_passkeys;
+mod m20261130_000050_create_outbox;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_add_episode_triage::Migration),
             Box::new(m20261130_000012_add_list_indexes::Migration),
             Box::new(m20261130_000020_create_passkeys::Migration),
+            Box::new(m20261130_000050_create_outbox::Migration),
         ]
     }
 }

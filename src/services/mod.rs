@@ -10,6 +10,7 @@ pub mod devices;
 pub mod export;
 pub mod notify;
 pub mod options;
+pub mod outbox;
 pub mod outcomes;
 pub mod people;
 pub mod practice;
@@ -17,6 +18,7 @@ pub mod second_factors;
 pub mod second_step;
 pub mod sign_in;
 pub mod staff;
+pub mod telehealth;
 pub mod users;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

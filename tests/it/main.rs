@@ -28,5 +28,6 @@ mod probe;
 mod scale;
 mod sessions;
 mod step_up;
+mod telehealth_client;
 mod triage;
 mod two_factor;
