@@ -29,7 +29,23 @@ struct RawSettings {
     trusted_proxies: Option<Vec<String>>,
     #[serde(deserialize_with = "list_or_text")]
     sms_countries: Option<Vec<String>>,
+    #[serde(deserialize_with = "number_or_text")]
     outbox_poll_ms: Option<u64>,
+}
+
+/// A number given as a number or as text (`("outbox_poll_ms", "50")` in a figment).
+fn number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<NumberOrText>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => Ok(Some(n)),
+        Some(NumberOrText::Text(t)) => t.trim().parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 /// A list given as a TOML array or as one comma-separated string (`ROCKET_TRUSTED_PROXIES=a,b`).

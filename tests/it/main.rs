@@ -16,6 +16,7 @@ mod fuzz;
 mod hardening;
 mod instances;
 mod migrations;
+mod outbox;
 mod outcomes_common;
 mod outcomes_dashboards;
 mod outcomes_episodes;

@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 
 use crate::common::{Answer, TestApp, count_rows, create_client};
 use crate::outcomes_common::{
-    client_page, column, create_client_aged, error_texts, export_lines, flag, ors_series, practice,
-    progress_rows, rate, row_for_session, select_texts, sign_in, total,
+    client_page, column, create_client_aged, error_texts, export_lines, ors_series, practice, progress_rows,
+    rate, row_for_session, select_texts, sign_in, total,
 };
 
 async fn a_client_completes_the_ors_on_their_device_and_the_provider_sees_it(app: TestApp) {
