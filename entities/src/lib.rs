@@ -9,6 +9,7 @@ pub mod challenge;
 pub mod device;
 pub mod episode;
 pub mod login_failure;
+pub mod measure_link;
 pub mod outbox;
 pub mod outcome_settings;
 pub mod passkey;

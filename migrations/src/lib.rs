@@ -13,6 +13,7 @@ mod m20261130_000011_add_episode_triage;
 mod m20261130_000012_add_list_indexes;
 mod m20261130_000020_create_passkeys;
 mod m20261130_000050_create_outbox;
+mod m20261130_000051_create_measure_links;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_add_list_indexes::Migration),
             Box::new(m20261130_000020_create_passkeys::Migration),
             Box::new(m20261130_000050_create_outbox::Migration),
+            Box::new(m20261130_000051_create_measure_links::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod devices;
 mod export;
 pub mod fields;
 mod login;
+mod measures_link;
 mod my;
 mod options;
 mod passkeys;
@@ -34,6 +35,7 @@ pub fn routes() -> Vec<Route> {
         confirm::routes(),
         ratings::routes(),
         my::routes(),
+        measures_link::routes(),
         audit::routes(),
         devices::routes(),
         export::routes(),

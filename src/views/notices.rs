@@ -16,10 +16,11 @@ pub enum Saved {
     Activated,
     DevicesRevoked,
     FactorsReset,
+    Invite,
 }
 
 impl Saved {
-    const NAMES: [(&'static str, Saved); 10] = [
+    const NAMES: [(&'static str, Saved); 11] = [
         ("details", Saved::Details),
         ("rating", Saved::Rating),
         ("sharing", Saved::Sharing),
@@ -30,6 +31,7 @@ impl Saved {
         ("activated", Saved::Activated),
         ("devices-revoked", Saved::DevicesRevoked),
         ("factors-reset", Saved::FactorsReset),
+        ("invite", Saved::Invite),
     ];
 
     /// The name in `?saved=`; `1` and `true` (older links) mean the details form.
@@ -58,6 +60,7 @@ impl Saved {
             Self::Deactivated => "Saved: deactivated. They can no longer sign in.",
             Self::Activated => "Saved: reactivated. They can sign in again.",
             Self::DevicesRevoked => "Saved: every registered device is revoked; each needs a code again.",
+            Self::Invite => "Sent: the measures link is on its way to the client.",
             Self::FactorsReset => {
                 "Saved: second factors reset. They set them up again at their next sign-in and were e-mailed."
             }

@@ -15,6 +15,7 @@ mod forms;
 mod fuzz;
 mod hardening;
 mod instances;
+mod measures_link;
 mod migrations;
 mod outbox;
 mod outcomes_common;

@@ -2,6 +2,7 @@
 //! (provider: own; supervisor: their providers'; owner and admin: the whole account).
 //! `page` gathers what the client page shows.
 
+pub mod measure_link;
 pub mod page;
 
 use sea_orm::{
