@@ -51,7 +51,7 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
             move |rocket| async move {
                 match prepared {
                     Ok(_) => match build_state(&rocket, clock, queries).await {
-                        Ok(state) => Ok(rocket.manage(state)),
+                        Ok((state, background)) => Ok(rocket.manage(state).manage(background)),
                         Err(message) => {
                             log::error!("cannot start: {message}");
                             Err(rocket)
@@ -67,10 +67,10 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
         .attach(Template::fairing())
         .attach(SecurityHeaders)
         .attach(routes::step_up::StepUpFairing)
-        .attach(AdHoc::on_liftoff("Outbox worker", |rocket| {
+        .attach(AdHoc::on_liftoff("Background worker", |rocket| {
             Box::pin(async move {
-                if let Some(state) = rocket.state::<AppState>() {
-                    tokio::spawn(services::outbox::worker(state.postman.clone(), rocket.shutdown()));
+                if let Some(background) = rocket.state::<services::background::Background>() {
+                    tokio::spawn(services::background::run(background.0.clone(), rocket.shutdown()));
                 }
             })
         }))
@@ -94,7 +94,7 @@ async fn build_state(
     rocket: &Rocket<Build>,
     clock: Clock,
     queries: QueryCounter,
-) -> Result<AppState, String> {
+) -> Result<(AppState, services::background::Background), String> {
     let settings = Settings::from_figment(rocket.figment())?;
     domain::phone::warm_up();
     let mut db = connect(&settings).await?;
@@ -113,8 +113,7 @@ async fn build_state(
         .map_err(|e| e.to_string())?;
     let sms = sms::from_settings(&settings.sms)?;
     let mailer = mail::Mailer::from_settings(&settings)?;
-    let webauthn = services::second_step::passkey::relying_party(&settings.public_url);
-    if let Err(why) = &webauthn {
+    if let Err(why) = services::second_step::passkey::relying_party(&settings.public_url) {
         log::warn!("{why}: passkeys are switched off.");
     }
     let postman = std::sync::Arc::new(services::outbox::Postman {
@@ -126,18 +125,26 @@ async fn build_state(
         wake: tokio::sync::Notify::new(),
         poll: settings.outbox_poll,
     });
-    Ok(AppState {
-        postman,
+    // Two handles on the same database, services and clock: one for requests (Rocket's managed
+    // state), one the background worker owns (outbox, schedules, reminders).
+    let assemble = |mailer: mail::Mailer| AppState {
+        postman: postman.clone(),
         hasher: auth::password::Hasher::new(),
-        sms,
+        sms: sms.clone(),
         mailer,
-        webauthn,
+        webauthn: services::second_step::passkey::relying_party(&settings.public_url),
         keys: auth::tokens::Keys::derive(settings.secret_key.expose()),
-        db,
-        settings,
-        clock,
-        dummy_hash,
-    })
+        db: db.clone(),
+        settings: settings.clone(),
+        clock: clock.clone(),
+        dummy_hash: dummy_hash.clone(),
+    };
+    let background = assemble(mail::Mailer::from_settings(&settings)?);
+    let state = assemble(mailer);
+    Ok((
+        state,
+        services::background::Background(std::sync::Arc::new(background)),
+    ))
 }
 
 async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {

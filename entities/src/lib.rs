@@ -8,6 +8,7 @@ pub mod authenticator;
 pub mod challenge;
 pub mod device;
 pub mod episode;
+pub mod invite_schedule;
 pub mod login_failure;
 pub mod measure_link;
 pub mod outbox;

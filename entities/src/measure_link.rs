@@ -21,6 +21,10 @@ pub struct Model {
     pub expires_at: i64,
     pub spent_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// When its one reminder went out.
+    pub reminded_at: Option<i64>,
+    /// A reminder's link: the link it reminds of.
+    pub reminder_of: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::auth::{CsrfForm, RequestMeta, StaffUser};
 use crate::domain::ClientId;
+use crate::domain::calendar::Schedule;
 use crate::domain::measures::{self, MeasureId};
 use crate::error::AppError;
 use crate::services::clients::measure_link::{LinkChannel, OpenLink, Refused};
@@ -67,6 +68,38 @@ async fn invite(
         },
     );
     Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
+}
+
+#[derive(FromForm)]
+struct ScheduleForm<'r> {
+    #[field(default = "")]
+    invite_schedule: &'r str,
+}
+
+/// Sets how often the measures link goes out by itself.
+#[post("/clients/<id>/schedule", data = "<form>")]
+async fn schedule(
+    state: &State<AppState>,
+    actor: StaffUser,
+    id: ClientId,
+    form: CsrfForm<ScheduleForm<'_>>,
+    meta: RequestMeta,
+) -> Result<Page, AppError> {
+    let client = clients::find(&state.db, &actor, id).await?;
+    let CsrfForm(form) = form;
+    let Some(chosen) = Schedule::parse(form.invite_schedule) else {
+        let page = Template::render(
+            "invite_problem",
+            InviteProblem {
+                layout: Layout::new(&actor, "Schedule not saved"),
+                client_id: client.id,
+                message: "Choose how often: never, every week, every two weeks or every month.".into(),
+            },
+        );
+        return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
+    };
+    clients::schedule::set(state, &actor, &actor.account, &client, chosen, meta.ip).await?;
+    Ok(Page::see_other(format!("/clients/{id}?saved=schedule#invite")))
 }
 
 #[derive(Serialize)]
@@ -247,5 +280,5 @@ async fn submit(
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![invite, list, done, form, submit]
+    routes![invite, schedule, list, done, form, submit]
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod background;
 pub mod caseload;
 pub mod clients;
 pub mod dashboards;

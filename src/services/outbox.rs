@@ -77,6 +77,17 @@ pub struct Message<'a> {
 /// Writes a message into the outbox (inside the caller's transaction, if any); returns its id.
 /// Send it after the commit with [`deliver`].
 pub async fn enqueue(db: &impl ConnectionTrait, now: i64, message: Message<'_>) -> Result<i32, AppError> {
+    enqueue_at(db, now, now, message).await
+}
+
+/// Like [`enqueue`], for a message that must not go before `not_before` (a text in the
+/// practice's quiet hours waits for the morning).
+pub async fn enqueue_at(
+    db: &impl ConnectionTrait,
+    now: i64,
+    not_before: i64,
+    message: Message<'_>,
+) -> Result<i32, AppError> {
     let row = outbox::ActiveModel {
         account_id: Set(message.account_id),
         channel: Set(message.channel.as_str().to_string()),
@@ -86,7 +97,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, now: i64, message: Message<'_>) 
         purpose: Set(message.purpose.to_string()),
         status: Set("pending".into()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(not_before.max(now)),
         claimed_until: Set(0),
         claimed_by: Set(String::new()),
         created_at: Set(now),
@@ -378,19 +389,4 @@ pub async fn pending_count(db: &impl ConnectionTrait, account_id: i32) -> Result
         .filter(outbox::Column::Status.eq("pending"))
         .count(db)
         .await?)
-}
-
-/// The worker every instance runs from lift-off to shutdown: woken when a message is queued,
-/// and every `outbox_poll` in any case (retries fall due by the clock, not by a wake-up).
-pub async fn worker(state: std::sync::Arc<Postman>, mut shutdown: rocket::Shutdown) {
-    loop {
-        if let Err(error) = run_due(&state).await {
-            log::warn!("outbox: worker pass failed: {error}");
-        }
-        tokio::select! {
-            _ = &mut shutdown => break,
-            _ = state.wake.notified() => {}
-            _ = tokio::time::sleep(state.poll) => {}
-        }
-    }
 }

@@ -15,6 +15,7 @@ mod forms;
 mod fuzz;
 mod hardening;
 mod instances;
+mod invite_schedules;
 mod measures_link;
 mod migrations;
 mod outbox;

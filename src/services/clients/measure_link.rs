@@ -37,7 +37,7 @@ impl LinkChannel {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Sms => "sms",
             Self::Email => "email",
@@ -45,11 +45,11 @@ impl LinkChannel {
         }
     }
 
-    fn texts(self) -> bool {
+    pub fn texts(self) -> bool {
         matches!(self, Self::Sms | Self::Both)
     }
 
-    fn mails(self) -> bool {
+    pub fn mails(self) -> bool {
         matches!(self, Self::Email | Self::Both)
     }
 }
@@ -116,6 +116,37 @@ pub async fn send(
     if channel.texts() {
         second_step::reserve_text(state, client.model(), account, ip.as_deref()).await?;
     }
+    let link = NewLink {
+        channel,
+        measures: due.join(","),
+        expires_at: None,
+        reminder_of: None,
+        actor: Some(actor.acting_user().id),
+        purpose: "measures_link",
+    };
+    create(state, account, client, link, ip).await
+}
+
+/// A link about to be made: by a provider, by the schedule, or as a reminder of another.
+pub(crate) struct NewLink {
+    pub channel: LinkChannel,
+    pub measures: String,
+    /// `None`: `invite_hours` from now.
+    pub expires_at: Option<i64>,
+    pub reminder_of: Option<i32>,
+    pub actor: Option<i32>,
+    pub purpose: &'static str,
+}
+
+/// Stores a link and queues its messages (a text in quiet hours waits for 08:00 practice time),
+/// audits the send, and tries the messages at once.
+pub(crate) async fn create(
+    state: &AppState,
+    account: &Account,
+    client: &user::Model,
+    new: NewLink,
+    ip: Option<String>,
+) -> Result<(), AppError> {
     let settings = telehealth::settings(&state.db, client.account_id).await?;
     let now = state.now();
     // SECURITY: 128 random bits; only the hash is stored.
@@ -124,59 +155,70 @@ pub async fn send(
         "{}/m/{token}",
         state.settings.public_url.as_str().trim_end_matches('/')
     );
-    let body = link_message(&url, settings.invite_hours);
+    let expires_at = new
+        .expires_at
+        .unwrap_or(now + i64::from(settings.invite_hours) * 3600);
+    let hours_left = i32::try_from(((expires_at - now) + 3599) / 3600).unwrap_or(settings.invite_hours);
+    let body = link_message(&url, hours_left);
+    let zone = crate::domain::TimeZone::from_stored(&account.time_zone).tz();
+    let texts_from = crate::domain::calendar::quiet_until(zone, now).unwrap_or(now);
     let txn = state.db.begin().await?;
     measure_link::ActiveModel {
         account_id: Set(client.account_id),
         client_id: Set(client.id),
         token_hash: Set(sha256_hex(&token)),
-        channel: Set(channel.as_str().into()),
-        measures: Set(due.join(",")),
+        channel: Set(new.channel.as_str().into()),
+        measures: Set(new.measures.clone()),
         sent_to_phone: Set(client.phone.clone()),
         sent_to_email: Set(client.email.clone()),
-        created_by: Set(Some(actor.acting_user().id)),
+        created_by: Set(new.actor),
         created_at: Set(now),
-        expires_at: Set(now + i64::from(settings.invite_hours) * 3600),
+        expires_at: Set(expires_at),
         spent_at: Set(None),
         revoked_at: Set(None),
+        reminded_at: Set(None),
+        reminder_of: Set(new.reminder_of),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
     let mut ids = Vec::new();
-    if let (true, Some(phone)) = (channel.texts(), client.phone.as_deref()) {
+    if let (true, Some(phone)) = (new.channel.texts(), client.phone.as_deref()) {
         let message = Message {
             account_id: Some(client.account_id),
             channel: Channel::Sms,
             to: phone,
             subject: "",
             body: &body,
-            purpose: "measures_link",
+            purpose: new.purpose,
         };
-        ids.push(outbox::enqueue(&txn, now, message).await?);
+        ids.push(outbox::enqueue_at(&txn, now, texts_from, message).await?);
     }
-    if let (true, Some(email)) = (channel.mails(), client.email.as_deref()) {
+    if let (true, Some(email)) = (new.channel.mails(), client.email.as_deref()) {
         let message = Message {
             account_id: Some(client.account_id),
             channel: Channel::Email,
             to: email,
             subject: "Outcomes: a short questionnaire",
             body: &body,
-            purpose: "measures_link",
+            purpose: new.purpose,
         };
         ids.push(outbox::enqueue(&txn, now, message).await?);
     }
-    audit::record(
-        &txn,
-        now,
-        Event::new("invite.sent", "success")
-            .account(client.account_id)
-            .actor(actor.acting_user().id)
-            .ip(ip)
-            .subject(format!("client {}", client.id))
-            .details(format!("measures link by {}", channel.as_str())),
-    )
-    .await?;
+    let event = Event::new("invite.sent", "success")
+        .account(client.account_id)
+        .ip(ip)
+        .subject(format!("client {}", client.id))
+        .details(format!(
+            "{} by {}",
+            new.purpose.replace('_', " "),
+            new.channel.as_str()
+        ));
+    let event = match new.actor {
+        Some(actor) => event.actor(actor),
+        None => event,
+    };
+    audit::record(&txn, now, event).await?;
     txn.commit().await?;
     outbox::deliver(&state.postman, &ids).await;
     Ok(())

@@ -4,6 +4,7 @@
 
 pub mod measure_link;
 pub mod page;
+pub mod schedule;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
