@@ -20,6 +20,7 @@ pub mod security;
 mod signup;
 mod staff;
 pub mod step_up;
+mod telehealth_options;
 
 use rocket::Route;
 
@@ -43,6 +44,7 @@ pub fn routes() -> Vec<Route> {
         security::routes(),
         passkeys::routes(),
         step_up::routes(),
+        telehealth_options::routes(),
     ]
     .concat()
 }

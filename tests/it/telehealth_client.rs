@@ -148,7 +148,68 @@ async fn a_clients_shared_graph_shows_no_clinicians_panel(app: TestApp) {
     assert!(my.body.contains("<svg"), "the graph is there");
 }
 
+async fn the_owner_sets_the_crisis_text_and_invitation_times(app: TestApp) {
+    let p = practice(&app).await;
+    assert_eq!(
+        p.pat.get("/options/telehealth").await.status,
+        StatusCode::FORBIDDEN,
+        "owner only"
+    );
+    let bad = p
+        .owner
+        .submit(
+            "/options/telehealth",
+            "/options/telehealth",
+            &[
+                ("invite_hours", "0"),
+                ("send_hour", "9"),
+                ("reminder_hours", "24"),
+                ("crisis_text", "Call the Harbor line: 555 0100."),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Call the Harbor line"), "typed values kept");
+    assert!(crate::common::form_errors(&bad).contains_key("invite_hours"));
+    let saved = p
+        .owner
+        .submit(
+            "/options/telehealth",
+            "/options/telehealth",
+            &[
+                ("invite_hours", "24"),
+                ("send_hour", "9"),
+                ("reminder_hours", "0"),
+                ("crisis_text", "Call the Harbor line: 555 0100."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (client, login, password) = create_client(&p.pat, None, "+14155552674").await;
+    let sent = p
+        .pat
+        .submit(
+            &format!("/clients/{client}"),
+            &format!("/clients/{client}/invite"),
+            &[("channel", "sms")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let text = app.twilio.messages().pop().expect("a text");
+    assert!(text.body().ends_with("It expires in 1 day."), "{}", text.body());
+    let me = sign_in(&app, &login, &password).await;
+    let mut fields = PHQ9_NO_HARM.to_vec();
+    fields[8] = ("item9", "1");
+    let answer = me.submit("/my/measures/phq9", "/my/measures/phq9", &fields).await;
+    let page = me.get(answer.location().expect("redirect")).await;
+    assert_eq!(
+        page.element_text("crisis-text").as_deref(),
+        Some("Call the Harbor line: 555 0100.")
+    );
+}
+
 crate::db_tests!(
+    the_owner_sets_the_crisis_text_and_invitation_times,
     a_client_reads_plain_names_and_each_measures_own_instruction,
     a_safety_answer_on_the_clients_device_shows_the_crisis_text_at_once,
     a_clients_shared_graph_shows_no_clinicians_panel,
