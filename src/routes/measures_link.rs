@@ -245,13 +245,13 @@ async fn submit(
         Ok(Some(stored)) => {
             let left = measure_link::open(state, token).await?.is_ok();
             let safety = outcomes::raised_safety_alert(&stored);
-            return Ok(Page::see_other(match (safety, left) {
+            Ok(Page::see_other(match (safety, left) {
                 (true, _) => format!("/m/{token}/done?safety=true"),
                 (false, true) => format!("/m/{token}"),
                 (false, false) => format!("/m/{token}/done"),
-            }));
+            }))
         }
-        Ok(None) => return Ok(Page::see_other(format!("/m/{token}"))),
+        Ok(None) => Ok(Page::see_other(format!("/m/{token}"))),
         Err(AppError::Invalid(errors)) => {
             let mut messages = HashMap::new();
             let mut general = None;
