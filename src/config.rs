@@ -30,6 +30,23 @@ struct RawSettings {
     #[serde(deserialize_with = "list_or_text")]
     sms_countries: Option<Vec<String>>,
     metrics_token: Option<String>,
+    #[serde(deserialize_with = "number_or_text")]
+    outbox_poll_ms: Option<u64>,
+}
+
+/// A number given as a number or as text (`("outbox_poll_ms", "50")` in a figment).
+fn number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<NumberOrText>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => Ok(Some(n)),
+        Some(NumberOrText::Text(t)) => t.trim().parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 /// A list given as a TOML array or as one comma-separated string (`ROCKET_TRUSTED_PROXIES=a,b`).
@@ -115,6 +132,9 @@ pub struct Settings {
     pub sms_countries: Vec<String>,
     /// The bearer token `GET /metrics` needs; unset, the endpoint is off.
     pub metrics_token: Option<Secret>,
+    /// How often each instance's outbox worker looks for due messages (it is also woken at
+    /// once when a message is queued); default 5 s, at least 50 ms.
+    pub outbox_poll: std::time::Duration,
 }
 
 impl Settings {
@@ -245,6 +265,7 @@ impl Settings {
             trusted_proxies,
             sms_countries,
             metrics_token: raw.metrics_token.filter(|t| !t.trim().is_empty()).map(Secret),
+            outbox_poll: std::time::Duration::from_millis(raw.outbox_poll_ms.unwrap_or(5000).max(50)),
         })
     }
 }

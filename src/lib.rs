@@ -59,7 +59,7 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
             move |rocket| async move {
                 match prepared.and_then(|p| assets::write_template_placeholders(&data_dir).map(|()| p)) {
                     Ok(_) => match build_state(&rocket, clock, queries).await {
-                        Ok(state) => Ok(rocket.manage(state)),
+                        Ok((state, background)) => Ok(rocket.manage(state).manage(background)),
                         Err(message) => {
                             log::error!("cannot start: {message}");
                             Err(rocket)
@@ -76,6 +76,13 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
         .attach(SecurityHeaders)
         .attach(metrics::RequestCounter)
         .attach(routes::step_up::StepUpFairing)
+        .attach(AdHoc::on_liftoff("Background worker", |rocket| {
+            Box::pin(async move {
+                if let Some(background) = rocket.state::<services::background::Background>() {
+                    tokio::spawn(services::background::run(background.0.clone(), rocket.shutdown()));
+                }
+            })
+        }))
         .mount("/", routes::routes())
         .mount("/", assets::routes())
         .mount("/", metrics::routes())
@@ -98,10 +105,13 @@ async fn build_state(
     rocket: &Rocket<Build>,
     clock: Clock,
     queries: QueryCounter,
-) -> Result<AppState, String> {
+) -> Result<(AppState, services::background::Background), String> {
     let settings = Settings::from_figment(rocket.figment())?;
     domain::phone::warm_up();
     let mut db = connect(&settings).await?;
+    // The same pool without the statement count: the background worker's passes would
+    // otherwise land in the counts tests take around one request.
+    let quiet_db = db.clone();
     db.set_metric_callback(move |_| queries.increment());
     Migrator::up(&db, None)
         .await
@@ -117,8 +127,7 @@ async fn build_state(
         .map_err(|e| e.to_string())?;
     let sms = sms::from_settings(&settings.sms)?;
     let mailer = mail::Mailer::from_settings(&settings)?;
-    let webauthn = services::second_step::passkey::relying_party(&settings.public_url);
-    if let Err(why) = &webauthn {
+    if let Err(why) = services::second_step::passkey::relying_party(&settings.public_url) {
         log::warn!("{why}: passkeys are switched off.");
     }
     // SECURITY: a provider's redirect is never followed (it could point anywhere), and a slow
@@ -129,19 +138,40 @@ async fn build_state(
         .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-    Ok(AppState {
-        http,
+    // One set of counters for the instance: requests and the worker's sends alike.
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+    let postman = std::sync::Arc::new(services::outbox::Postman {
+        db: quiet_db.clone(),
+        clock: clock.clone(),
+        sms: sms.clone(),
+        mailer: mail::Mailer::from_settings(&settings)?,
+        instance_id: auth::tokens::random_token::<8>(),
+        wake: tokio::sync::Notify::new(),
+        poll: settings.outbox_poll,
+        metrics: metrics.clone(),
+    });
+    // Two handles on the same database, services and clock: one for requests (Rocket's managed
+    // state), one the background worker owns (outbox, schedules, reminders).
+    let assemble = |mailer: mail::Mailer, db: sea_orm::DatabaseConnection| AppState {
+        http: http.clone(),
+        metrics: metrics.clone(),
+        postman: postman.clone(),
         hasher: auth::password::Hasher::new(),
-        sms,
+        sms: sms.clone(),
         mailer,
-        webauthn,
+        webauthn: services::second_step::passkey::relying_party(&settings.public_url),
         keys: auth::tokens::Keys::derive(settings.secret_key.expose()),
         db,
-        settings,
-        clock,
-        dummy_hash,
-        metrics: crate::metrics::Metrics::default(),
-    })
+        settings: settings.clone(),
+        clock: clock.clone(),
+        dummy_hash: dummy_hash.clone(),
+    };
+    let background = assemble(mail::Mailer::from_settings(&settings)?, quiet_db);
+    let state = assemble(mailer, db);
+    Ok((
+        state,
+        services::background::Background(std::sync::Arc::new(background)),
+    ))
 }
 
 /// Opens the configured database (creating the SQLite file, private, on first use).

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Status};
@@ -24,8 +24,6 @@ pub struct Metrics {
     sign_ins: Mutex<BTreeMap<String, u64>>,
     codes_sent: AtomicU64,
     codes_failed: AtomicU64,
-    /// Mails handed to the mailer and not yet delivered or given up (the outbox's depth).
-    mail_pending: AtomicI64,
     mail_sent: AtomicU64,
     mail_failed: AtomicU64,
 }
@@ -53,19 +51,14 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A mail goes into the outbox; `mail_done` takes it out.
-    pub fn mail_queued(&self) {
-        self.mail_pending.fetch_add(1, Ordering::Relaxed);
-    }
-
+    /// One try of the outbox's at sending a mail.
     pub fn mail_done(&self, sent: bool) {
-        self.mail_pending.fetch_sub(1, Ordering::Relaxed);
         let counter = if sent { &self.mail_sent } else { &self.mail_failed };
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition format, version 0.0.4.
-    pub fn render(&self) -> String {
+    pub fn render(&self, outbox_depth: u64) -> String {
         let mut out = String::new();
         family(
             &mut out,
@@ -114,8 +107,8 @@ impl Metrics {
             (
                 "outcomes_mail_outbox_depth",
                 "gauge",
-                "E-mails being delivered right now.",
-                self.mail_pending.load(Ordering::Relaxed),
+                "Texts and e-mails in the durable outbox waiting to be sent (all instances).",
+                outbox_depth as i64,
             ),
             (
                 "outcomes_mail_sent_total",
@@ -126,7 +119,7 @@ impl Metrics {
             (
                 "outcomes_mail_failed_total",
                 "counter",
-                "E-mails that could not be delivered (each audited as mail.failed).",
+                "E-mail tries the mail server did not take (the outbox retries them).",
                 self.mail_failed.load(Ordering::Relaxed) as i64,
             ),
         ];
@@ -205,9 +198,13 @@ impl<'r> FromRequest<'r> for Scraper {
 }
 
 #[get("/metrics")]
-fn metrics(_scraper: Scraper, state: &State<AppState>) -> (ContentType, String) {
+async fn metrics(
+    _scraper: Scraper,
+    state: &State<AppState>,
+) -> Result<(ContentType, String), crate::error::AppError> {
+    let depth = crate::services::outbox::pending_total(&state.db).await?;
     let kind = ContentType::new("text", "plain").with_params([("version", "0.0.4"), ("charset", "utf-8")]);
-    (kind, state.metrics.render())
+    Ok((kind, state.metrics.render(depth)))
 }
 
 pub fn routes() -> Vec<Route> {

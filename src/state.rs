@@ -24,9 +24,11 @@ pub struct AppState {
     /// The passkey relying party for `public_url`, or why there can be none (an IP address).
     pub webauthn: Result<webauthn_rs::Webauthn, String>,
     /// This instance's counters for `GET /metrics`.
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Outgoing HTTP (OpenID providers): redirects never followed, 10 s timeout.
     pub http: reqwest::Client,
+    /// Sends the durable outbox's texts and e-mails (SPEC §3.1); its worker runs from lift-off.
+    pub postman: Arc<crate::services::outbox::Postman>,
 }
 
 impl AppState {

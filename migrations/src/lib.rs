@@ -14,6 +14,9 @@ mod m20261130_000012_add_list_indexes;
 mod m20261130_000020_create_passkeys;
 mod m20261130_000030_create_password_resets;
 mod m20261130_000031_create_sso;
+mod m20261130_000050_create_outbox;
+mod m20261130_000051_create_measure_links;
+mod m20261130_000052_create_invite_schedules;
 
 pub struct Migrator;
 
@@ -33,6 +36,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000020_create_passkeys::Migration),
             Box::new(m20261130_000030_create_password_resets::Migration),
             Box::new(m20261130_000031_create_sso::Migration),
+            Box::new(m20261130_000050_create_outbox::Migration),
+            Box::new(m20261130_000051_create_measure_links::Migration),
+            Box::new(m20261130_000052_create_invite_schedules::Migration),
         ]
     }
 }

@@ -111,6 +111,10 @@ pub struct Loinc {
 pub struct Measure {
     pub id: MeasureId,
     pub name: &'static str,
+    /// What clients read in their list of measures (SPEC §3.2): plain words, no acronym first.
+    pub plain_name: &'static str,
+    /// One line under each item's name, in the client's words (empty: the item says it all).
+    pub descriptions: &'static [&'static str],
     pub short: &'static str,
     pub kind: MeasureKind,
     /// Instruction shown above the items, if the measure has one.

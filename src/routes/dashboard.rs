@@ -7,9 +7,10 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::StaffUser;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::dashboards::{self, AccountFigures, Dashboard, ProviderSummary};
-use crate::services::practice;
+use crate::services::{outbox, practice};
 use crate::state::AppState;
 use crate::views::Layout;
 use crate::views::lists::ClientPage;
@@ -22,6 +23,18 @@ struct DashboardPage {
     list: ClientPage,
     providers: Vec<ProviderSummary>,
     figures: Option<AccountFigures>,
+    /// Owner only: texts and e-mails the outbox gave up on (SPEC §3.1).
+    failed_messages: Vec<FailedRow>,
+}
+
+#[derive(Serialize)]
+struct FailedRow {
+    at: String,
+    channel: &'static str,
+    to: String,
+    purpose: String,
+    attempts: i32,
+    error: String,
 }
 
 fn link(page: u64) -> String {
@@ -44,6 +57,7 @@ async fn dashboard(
             list: ClientPage::new(attention, &locale, link),
             providers: Vec::new(),
             figures: Some(figures),
+            failed_messages: Vec::new(),
         },
         Dashboard::Supervisor { providers, attention } => DashboardPage {
             layout,
@@ -51,6 +65,7 @@ async fn dashboard(
             list: ClientPage::new(attention, &locale, link),
             providers,
             figures: None,
+            failed_messages: Vec::new(),
         },
         Dashboard::Provider(caseload) => DashboardPage {
             layout,
@@ -58,8 +73,24 @@ async fn dashboard(
             list: ClientPage::new(caseload, &locale, link),
             providers: Vec::new(),
             figures: None,
+            failed_messages: Vec::new(),
         },
     };
+    let mut page = page;
+    if actor.user.role == Role::Owner {
+        page.failed_messages = outbox::failed_for_account(&state.db, actor.account.id)
+            .await?
+            .into_iter()
+            .map(|m| FailedRow {
+                at: locale.date_time(m.created_at),
+                channel: m.channel,
+                to: m.to,
+                purpose: m.purpose.replace('_', " "),
+                attempts: m.attempts,
+                error: m.error,
+            })
+            .collect();
+    }
     Ok(Template::render("dashboard", page))
 }
 

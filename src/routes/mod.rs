@@ -10,6 +10,7 @@ mod devices;
 mod export;
 pub mod fields;
 mod login;
+mod measures_link;
 mod my;
 mod options;
 mod options_sso;
@@ -20,6 +21,7 @@ pub mod security;
 mod signup;
 mod staff;
 pub mod step_up;
+mod telehealth_options;
 
 use rocket::Route;
 
@@ -35,6 +37,7 @@ pub fn routes() -> Vec<Route> {
         confirm::routes(),
         ratings::routes(),
         my::routes(),
+        measures_link::routes(),
         audit::routes(),
         devices::routes(),
         export::routes(),
@@ -43,6 +46,7 @@ pub fn routes() -> Vec<Route> {
         security::routes(),
         passkeys::routes(),
         step_up::routes(),
+        telehealth_options::routes(),
     ]
     .concat()
 }

@@ -12,35 +12,53 @@ use serde::Serialize;
 use crate::auth::{ClientUser, CsrfForm, RequestMeta};
 use crate::domain::measures::MeasureId;
 use crate::error::AppError;
-use crate::services::clients;
 use crate::services::outcomes::{self, Pending};
+use crate::services::{clients, telehealth};
 use crate::state::AppState;
-use crate::views::outcomes::{MeasureForm, OutcomeView, measure_form, outcome_view};
+use crate::views::client_progress::{ClientProgress, client_progress};
+use crate::views::outcomes::{MeasureForm, measure_form};
 use crate::views::{FormState, Layout, Page};
 
 #[derive(Serialize)]
 struct MyPage {
     layout: Layout,
     pending: Vec<Pending>,
-    outcomes: Option<OutcomeView>,
+    progress: Option<ClientProgress>,
     done: bool,
+    /// The practice's crisis text, after a safety answer (SPEC §3.2).
+    crisis_text: Option<String>,
 }
 
-#[get("/my?<done>")]
-async fn my(state: &State<AppState>, client: ClientUser, done: Option<bool>) -> Result<Template, AppError> {
+#[get("/my?<done>&<safety>")]
+async fn my(
+    state: &State<AppState>,
+    client: ClientUser,
+    done: Option<bool>,
+    safety: Option<bool>,
+) -> Result<Template, AppError> {
     let me = clients::own_record(&client);
     let progress = outcomes::own_progress(&state.db, &me).await?;
+    // The client's own view: their scores in plain words, never the clinician's panel.
     let graph = progress.shared.as_ref().map(|r| {
         let locale = crate::services::practice::locale(state, &client.account);
-        outcome_view("My progress by session", outcomes::age_of(&me), r, &locale)
+        client_progress(r, &locale)
     });
+    let crisis_text = match safety {
+        Some(true) => Some(
+            telehealth::settings(&state.db, client.account.id)
+                .await?
+                .crisis_text,
+        ),
+        _ => None,
+    };
     Ok(Template::render(
         "my",
         MyPage {
             layout: Layout::new(&client, "My measures"),
             pending: progress.pending,
-            outcomes: graph,
+            progress: graph,
             done: done == Some(true),
+            crisis_text,
         },
     ))
 }
@@ -68,7 +86,7 @@ async fn form(state: &State<AppState>, client: ClientUser, measure: &str) -> Res
     Ok(Page::Html(Template::render(
         "my_measure",
         MeasurePage {
-            layout: Layout::new(&client, m.name),
+            layout: Layout::new(&client, m.plain_name),
             measure: m,
             error: None,
         },
@@ -127,6 +145,9 @@ async fn submit(
     // Every field has a default, so the answers are always there to check.
     if let Some(answers) = form.value {
         match outcomes::record_own(state, &me, id, answers.items(), meta.ip.clone()).await {
+            Ok(stored) if outcomes::raised_safety_alert(&stored) => {
+                return Ok(Page::see_other("/my?done=true&safety=true"));
+            }
             Ok(_) => return Ok(Page::see_other("/my?done=true")),
             Err(AppError::Invalid(errors)) => errors.into_iter().for_each(|e| typed.add(e)),
             Err(other) => return Err(other),
@@ -140,7 +161,7 @@ async fn submit(
     let page = Template::render(
         "my_measure",
         MeasurePage {
-            layout: Layout::new(&client, m.name),
+            layout: Layout::new(&client, m.plain_name),
             measure: m,
             error: Some(error),
         },

@@ -31,7 +31,7 @@ fn is_sensitive(method: HttpMethod, path: &str) -> bool {
     let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     match (method, parts.as_slice()) {
         (HttpMethod::Get, ["export.csv" | "audit.csv"])
-        | (HttpMethod::Post, ["options"] | ["options", "sso"] | ["staff", "new"]) => true,
+        | (HttpMethod::Post, ["options"] | ["options", "sso" | "telehealth"] | ["staff", "new"]) => true,
         (
             HttpMethod::Post,
             ["staff", n]

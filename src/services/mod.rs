@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod background;
 pub mod caseload;
 pub mod clients;
 pub mod dashboards;
@@ -10,6 +11,7 @@ pub mod devices;
 pub mod export;
 pub mod notify;
 pub mod options;
+pub mod outbox;
 pub mod outcomes;
 pub mod password_reset;
 pub mod people;
@@ -19,6 +21,7 @@ pub mod second_step;
 pub mod sign_in;
 pub mod sso;
 pub mod staff;
+pub mod telehealth;
 pub mod users;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

@@ -1,11 +1,12 @@
-//! E-mails to people. A mail that cannot be delivered is audited, so a warning that never
-//! arrived (a lock-out, a safety alert) is on record rather than only in a log line.
+//! E-mails to people, through the durable outbox: queued, tried at once, retried when the mail
+//! server is away. A first failed try is audited, so a warning that is late (a lock-out, a
+//! safety alert) is on record rather than only in a log line.
 
 use crate::error::AppError;
-use crate::services::audit::{self, Event};
+use crate::services::outbox::{self, Channel, Message};
 use crate::state::AppState;
 
-/// Sends a plain-text mail to `to` on behalf of the practice `account_id`.
+/// Queues a plain-text mail to `to` on behalf of the practice `account_id` and tries it now.
 pub async fn email(
     state: &AppState,
     account_id: i32,
@@ -13,18 +14,19 @@ pub async fn email(
     subject: &str,
     body: &str,
 ) -> Result<(), AppError> {
-    state.metrics.mail_queued();
-    let sent = state.mailer.send(to, subject, body).await;
-    state.metrics.mail_done(sent);
-    if sent {
-        return Ok(());
-    }
-    audit::record(
+    let id = outbox::enqueue(
         &state.db,
         state.now(),
-        Event::new("mail.failed", "failure")
-            .account(account_id)
-            .details(format!("\"{subject}\" could not be sent")),
+        Message {
+            account_id: Some(account_id),
+            channel: Channel::Email,
+            to,
+            subject,
+            body,
+            purpose: "notice",
+        },
     )
-    .await
+    .await?;
+    outbox::deliver(&state.postman, &[id]).await;
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod chart;
+pub mod client_progress;
 pub mod lists;
 pub mod notices;
 pub mod outcomes;

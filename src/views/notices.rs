@@ -16,10 +16,12 @@ pub enum Saved {
     Activated,
     DevicesRevoked,
     FactorsReset,
+    Invite,
+    Schedule,
 }
 
 impl Saved {
-    const NAMES: [(&'static str, Saved); 10] = [
+    const NAMES: [(&'static str, Saved); 12] = [
         ("details", Saved::Details),
         ("rating", Saved::Rating),
         ("sharing", Saved::Sharing),
@@ -30,6 +32,8 @@ impl Saved {
         ("activated", Saved::Activated),
         ("devices-revoked", Saved::DevicesRevoked),
         ("factors-reset", Saved::FactorsReset),
+        ("invite", Saved::Invite),
+        ("schedule", Saved::Schedule),
     ];
 
     /// The name in `?saved=`; `1` and `true` (older links) mean the details form.
@@ -58,6 +62,8 @@ impl Saved {
             Self::Deactivated => "Saved: deactivated. They can no longer sign in.",
             Self::Activated => "Saved: reactivated. They can sign in again.",
             Self::DevicesRevoked => "Saved: every registered device is revoked; each needs a code again.",
+            Self::Invite => "Sent: the measures link is on its way to the client.",
+            Self::Schedule => "Saved: the invitation schedule is updated.",
             Self::FactorsReset => {
                 "Saved: second factors reset. They set them up again at their next sign-in and were e-mailed."
             }

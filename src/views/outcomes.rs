@@ -202,6 +202,8 @@ pub fn outcome_view(title: &str, age: AgeGroup, record: &EpisodeRecord, locale: 
 pub struct ItemField {
     pub name: String,
     pub label: &'static str,
+    /// The item's description under its name ("" when it has none).
+    pub description: &'static str,
     pub value: String,
     pub error: String,
 }
@@ -217,6 +219,7 @@ pub struct Answer {
 pub struct MeasureForm {
     pub id: &'static str,
     pub name: &'static str,
+    pub plain_name: &'static str,
     pub short: &'static str,
     pub prompt: Option<&'static str>,
     pub visual_analogue: bool,
@@ -239,6 +242,7 @@ pub fn measure_form(
         .map(|(i, label)| {
             let name = format!("item{}", i + 1);
             ItemField {
+                description: m.descriptions.get(i).copied().unwrap_or_default(),
                 value: values.get(&name).cloned().unwrap_or_default(),
                 error: errors.get(&name).cloned().unwrap_or_default(),
                 label,
@@ -258,6 +262,7 @@ pub fn measure_form(
     MeasureForm {
         id: id.as_str(),
         name: m.name,
+        plain_name: m.plain_name,
         short: m.short,
         prompt: m.prompt,
         visual_analogue: m.decimals > 0,

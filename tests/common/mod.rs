@@ -230,7 +230,10 @@ impl TestApp {
             .merge(("twilio_api_base", twilio.base.clone()))
             .merge(("twilio_account_sid", fake_twilio::ACCOUNT_SID))
             .merge(("twilio_auth_token", fake_twilio::AUTH_TOKEN))
-            .merge(("twilio_from", "+15005550006"));
+            .merge(("twilio_from", "+15005550006"))
+            // The background worker looks for due messages, invitations and reminders often, so
+            // tests that move the clock see them go within a fraction of a second.
+            .merge(("outbox_poll_ms", 100));
         for (key, value) in options.extra {
             // Figment does not read numbers out of strings: the port goes in as one.
             if let ("port", Ok(port)) = (key, value.parse::<u16>()) {

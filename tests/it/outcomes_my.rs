@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 
 use crate::common::{Answer, TestApp, count_rows, create_client};
 use crate::outcomes_common::{
-    client_page, column, create_client_aged, error_texts, export_lines, flag, ors_series, practice,
-    progress_rows, rate, row_for_session, select_texts, sign_in, total,
+    client_page, column, create_client_aged, error_texts, export_lines, ors_series, practice, progress_rows,
+    rate, row_for_session, select_texts, sign_in, total,
 };
 
 async fn a_client_completes_the_ors_on_their_device_and_the_provider_sees_it(app: TestApp) {
@@ -125,7 +125,15 @@ async fn the_client_sees_their_graph_only_when_the_provider_allows_it(app: TestA
     let shown = me.get("/my").await;
     assert!(shown.body.contains("<svg"), "graph shown");
     assert_eq!(progress_rows(&shown).len(), 2);
-    assert_eq!(flag(&shown, "outcome-flag").0, "green");
+    // The client's own view (SPEC §3.2): their scores in plain words, not the clinician's panel.
+    assert!(
+        shown.element_text("outcome-flag").is_none(),
+        "no flag for the client"
+    );
+    assert_eq!(
+        shown.element_text("progress-summary").as_deref(),
+        Some("Your score went from 20.0 to 24.0; higher is better.")
+    );
 
     sharing(false).await;
     let hidden = me.get("/my").await;

@@ -25,9 +25,18 @@ pub(super) static MEASURES: [Measure; 6] = [
     Measure {
         id: MeasureId::Ors,
         name: "Outcome Rating Scale (ORS)",
+        plain_name: "How have you been doing?",
+        descriptions: &[
+            "Personal well-being",
+            "Family, close relationships",
+            "Work, school, friendships",
+            "General sense of well-being",
+        ],
         short: "ORS",
         kind: MeasureKind::Outcome,
-        prompt: Some("Looking back over the last week, how have you been doing?"),
+        prompt: Some(
+            "Looking back over the last week, including today, how have you been doing in each of these areas of your life?",
+        ),
         items: &["Individually", "Interpersonally", "Socially", "Overall"],
         answers: &[],
         item_min: 0.0,
@@ -53,6 +62,13 @@ pub(super) static MEASURES: [Measure; 6] = [
     Measure {
         id: MeasureId::Cors,
         name: "Child Outcome Rating Scale (CORS)",
+        plain_name: "How are you doing?",
+        descriptions: &[
+            "How am I doing?",
+            "How are things in my family?",
+            "How am I doing at school?",
+            "How is everything going?",
+        ],
         short: "CORS",
         kind: MeasureKind::Outcome,
         prompt: Some("How are you doing? How are things going in your life?"),
@@ -81,9 +97,16 @@ pub(super) static MEASURES: [Measure; 6] = [
     Measure {
         id: MeasureId::Srs,
         name: "Session Rating Scale (SRS)",
+        plain_name: "How was today's session?",
+        descriptions: &[
+            "I felt heard, understood and respected.",
+            "We worked on and talked about what I wanted to work on and talk about.",
+            "The approach is a good fit for me.",
+            "Overall, today's session was right for me.",
+        ],
         short: "SRS",
         kind: MeasureKind::Alliance,
-        prompt: Some("Please rate today's session."),
+        prompt: Some("Thinking about today's session, where would you put yourself on each line?"),
         items: &[
             "Relationship",
             "Goals and Topics",
@@ -108,6 +131,13 @@ pub(super) static MEASURES: [Measure; 6] = [
     Measure {
         id: MeasureId::Csrs,
         name: "Child Session Rating Scale (CSRS)",
+        plain_name: "How was our time together today?",
+        descriptions: &[
+            "Did the counsellor listen to me?",
+            "Did we talk about what is important to me?",
+            "Did I like what we did today?",
+            "Overall, I hope to come back.",
+        ],
         short: "CSRS",
         kind: MeasureKind::Alliance,
         prompt: Some("How was our time together today?"),
@@ -130,6 +160,8 @@ pub(super) static MEASURES: [Measure; 6] = [
     Measure {
         id: MeasureId::Phq9,
         name: "Patient Health Questionnaire (PHQ-9)",
+        plain_name: "Mood questionnaire (PHQ-9)",
+        descriptions: &[],
         short: "PHQ-9",
         kind: MeasureKind::Symptom,
         prompt: Some(TWO_WEEKS),
@@ -173,6 +205,8 @@ pub(super) static MEASURES: [Measure; 6] = [
     Measure {
         id: MeasureId::Gad7,
         name: "Generalized Anxiety Disorder scale (GAD-7)",
+        plain_name: "Worry questionnaire (GAD-7)",
+        descriptions: &[],
         short: "GAD-7",
         kind: MeasureKind::Symptom,
         prompt: Some(TWO_WEEKS),

@@ -2,7 +2,9 @@
 //! (provider: own; supervisor: their providers'; owner and admin: the whole account).
 //! `page` gathers what the client page shows.
 
+pub mod measure_link;
 pub mod page;
+pub mod schedule;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,

@@ -21,6 +21,8 @@ pub struct ClientPage {
     pub factor_summary: String,
     /// `None` on the new-client page.
     pub progress: Option<Progress>,
+    /// The client's invitation schedule (`off`, `weekly`, `fortnightly`, `monthly`).
+    pub invite_schedule: &'static str,
 }
 
 /// An existing client's outcomes on their page.
@@ -47,6 +49,7 @@ pub async fn gather(
             devices: Vec::new(),
             factor_summary: String::new(),
             progress: None,
+            invite_schedule: "off",
         });
     };
     let (devices, factor_summary) = if actor.role().is_manager() {
@@ -76,6 +79,7 @@ pub async fn gather(
         devices,
         factor_summary,
         progress: Some(progress),
+        invite_schedule: super::schedule::schedule_of(state, client).await?.as_str(),
     })
 }
 

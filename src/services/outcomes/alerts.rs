@@ -1,5 +1,5 @@
 //! Safety alerts: raised by a PHQ-9 item 9 answer of 1 or more, shown until staff acknowledge
-//! them; the provider and their supervisor are e-mailed once the rating is stored.
+//! them; the provider's and their supervisor's e-mails go into the outbox with the alert.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -15,20 +15,21 @@ use crate::domain::triage::Attention;
 use crate::error::AppError;
 use crate::services::audit::{self, Event, Origin};
 use crate::services::clients::VisibleClient;
+use crate::services::outbox::{self, Channel, Message};
 use crate::state::AppState;
 
-/// Who is to be told of a new alert, sent once the transaction that raised it has committed.
-#[must_use = "the alert's e-mails must be sent after the commit"]
+/// The alert's messages, queued in the transaction that raised it; tried once it has committed.
+#[must_use = "the alert's messages should be tried after the commit"]
 pub(super) struct AlertMail {
-    account_id: i32,
-    client_id: i32,
-    recipients: Vec<String>,
+    outbox_ids: Vec<i32>,
 }
 
-/// Stores the alert and its audit row inside the caller's transaction; returns whom to tell.
+/// Stores the alert, its audit row and its e-mails (in the outbox) inside the caller's
+/// transaction: the alert and the messages that tell of it are saved together or not at all.
 pub(super) async fn raise(
     db: &impl ConnectionTrait,
     now: i64,
+    public_url: &str,
     client: &user::Model,
     stored: &rating::Model,
     origin: &Origin,
@@ -64,39 +65,32 @@ pub(super) async fn raise(
         Some(id) => user::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    Ok(AlertMail {
-        account_id: client.account_id,
-        client_id: client.id,
-        recipients: [provider, supervisor]
-            .into_iter()
-            .flatten()
-            .filter_map(|person| person.email)
-            .collect(),
-    })
-}
-
-/// Sends the alert's e-mails. A mail that cannot go is audited: the alert is already stored
-/// and shown on the dashboard.
-pub(super) async fn send(state: &AppState, mail: AlertMail) -> Result<(), AppError> {
-    let link = format!(
-        "{}/clients/{}",
-        state.settings.public_url.as_str().trim_end_matches('/'),
-        mail.client_id
-    );
+    let link = format!("{}/clients/{}", public_url.trim_end_matches('/'), client.id);
     let body = format!(
         "A client in your caseload answered a safety question in a way that needs your attention today.\n\nOpen the client's page in Outcomes: {link}\n"
     );
-    for email in &mail.recipients {
-        crate::services::notify::email(
-            state,
-            mail.account_id,
-            email,
-            "Outcomes: safety alert for a client",
-            &body,
-        )
-        .await?;
+    let mut outbox_ids = Vec::new();
+    for email in [provider, supervisor]
+        .into_iter()
+        .flatten()
+        .filter_map(|person| person.email)
+    {
+        let message = Message {
+            account_id: Some(client.account_id),
+            channel: Channel::Email,
+            to: &email,
+            subject: "Outcomes: safety alert for a client",
+            body: &body,
+            purpose: "safety_alert",
+        };
+        outbox_ids.push(outbox::enqueue(db, now, message).await?);
     }
-    Ok(())
+    Ok(AlertMail { outbox_ids })
+}
+
+/// Tries the alert's e-mails now; any that cannot go yet stay in the outbox for its worker.
+pub(super) async fn send(state: &AppState, mail: AlertMail) {
+    outbox::deliver(&state.postman, &mail.outbox_ids).await;
 }
 
 /// Marks a client's open safety alerts as seen.

@@ -23,7 +23,9 @@ pub use alerts::{acknowledge_alerts, has_open_alert};
 pub use episodes::{close_episode, start_new_episode};
 pub use json::{ClientJson, EpisodeJson, EtrJson, FlagsJson, RatingJson, RecordedJson, viewed_client_json};
 pub use pending::{OwnProgress, Pending, own_progress, pending_measures};
-pub use recording::{CHOOSE_A_MEASURE, Entry, Source, own_measure_due, record, record_own};
+pub use recording::{
+    CHOOSE_A_MEASURE, Entry, Source, own_measure_due, raised_safety_alert, record, record_own,
+};
 pub use settings::{OutcomeSettings, age_of, measures_for, save_settings, settings};
 pub use summary::{
     EpisodeRecord, apply_summary, build_record, client_record, refresh_account_summaries, session_dates,

@@ -18,6 +18,8 @@ use crate::services::clients::VisibleClient;
 pub struct Pending {
     pub id: &'static str,
     pub name: &'static str,
+    /// The name clients read (SPEC §3.2).
+    pub plain_name: &'static str,
     /// Symptom measures are offered when the provider asks, not required each session.
     pub optional: bool,
 }
@@ -52,6 +54,7 @@ fn pending_in(
             list.push(Pending {
                 id: id.as_str(),
                 name: m.name,
+                plain_name: m.plain_name,
                 optional,
             });
         }

@@ -181,6 +181,13 @@ pub async fn record_own(
     .await
 }
 
+/// Whether a stored rating raised a safety alert (PHQ-9 item 9 answered 1 or more): the client
+/// who gave it is shown the practice's crisis text at once (SPEC §3.2).
+pub fn raised_safety_alert(stored: &rating::Model) -> bool {
+    let items: Vec<f64> = serde_json::from_str(&stored.items).unwrap_or_default();
+    MeasureId::parse(&stored.measure).is_some_and(|id| measures::measure(id).safety_alert(&items))
+}
+
 /// Stores a checked rating and everything that follows from it in one transaction, then sends
 /// the safety alert's e-mails (if any).
 async fn store(
@@ -192,17 +199,30 @@ async fn store(
     source: Source,
 ) -> Result<rating::Model, AppError> {
     let txn = begin_write(&state.db).await?;
-    let (stored, mail) = store_in(&txn, state.now(), origin, client, settings, checked, source).await?;
+    let public_url = state.settings.public_url.as_str();
+    let (stored, mail) = store_in(
+        &txn,
+        state.now(),
+        public_url,
+        origin,
+        client,
+        settings,
+        checked,
+        source,
+    )
+    .await?;
     txn.commit().await?;
     if let Some(mail) = mail {
-        alerts::send(state, mail).await?;
+        alerts::send(state, mail).await;
     }
     Ok(stored)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn store_in(
     txn: &DatabaseTransaction,
     now: i64,
+    public_url: &str,
     origin: &Origin,
     client: &user::Model,
     settings: &OutcomeSettings,
@@ -282,7 +302,7 @@ async fn store_in(
     .await?;
     // The alert first, so that the summary's triage rank counts it.
     let mail = if measure.safety_alert(&items) {
-        Some(alerts::raise(txn, now, client, &stored, origin).await?)
+        Some(alerts::raise(txn, now, public_url, client, &stored, origin).await?)
     } else {
         None
     };

@@ -24,6 +24,17 @@ pub use challenge::{
 /// A stored challenge.
 pub use entities::challenge::Model as Challenge;
 
+/// Counts one text to `user` (a measures link or reminder) against the send limits of
+/// SECURITY.md and the account's budget, exactly as a code is; 429 when one is reached.
+pub async fn reserve_text(
+    state: &AppState,
+    user: &user::Model,
+    account: &account::Model,
+    ip: Option<&str>,
+) -> Result<i32, AppError> {
+    sms::reserve_send(state, user, account, state.now(), ip).await
+}
+
 pub const CODE_SECONDS: i64 = 10 * 60;
 pub const MAX_TRIES: i32 = 5;
 pub const MAX_SENDS_PER_CHALLENGE: i32 = 3;

@@ -25,6 +25,7 @@ pub struct ChartInput<'a> {
     pub alliance: &'a [(u32, f64)],
     /// An alliance total below this is a concern.
     pub alliance_threshold: Option<f64>,
+    /// The outcome flag; empty in the client's own view, which names no flag.
     pub flag: &'a str,
     /// A short date per session ("3 Mar"), shown under its number.
     pub dates: &'a [(u32, String)],
@@ -141,6 +142,7 @@ fn flag_colour(flag: &str) -> (&'static str, &'static str) {
         "green" => ("green", "#1a7f37"),
         "amber" => ("amber", "#9a6700"),
         "red" => ("red", "#b42318"),
+        "" => ("", "#0b5cad"),
         _ => ("grey", "#57606a"),
     }
 }
@@ -178,7 +180,10 @@ fn describe(input: &ChartInput<'_>, outcome: &Points, expected: &Points, allianc
     if let Some(&(s, v)) = alliance.last() {
         parts.push(format!("{} {} at session {s}", input.alliance_label, d1(v)));
     }
-    parts.push(format!("flag {}", flag_colour(input.flag).0));
+    // An empty flag is the client's own view (SPEC §3.2): no flag named anywhere.
+    if !input.flag.is_empty() {
+        parts.push(format!("flag {}", flag_colour(input.flag).0));
+    }
     format!("{}.", parts.join("; "))
 }
 
@@ -313,7 +318,11 @@ pub fn render(input: &ChartInput<'_>, layout: Layout) -> String {
         true,
     );
     // The flag is named in words too, so colour is never the only signal (WCAG 1.4.1).
-    let outcome_name = format!("{} ({flag})", input.outcome_label);
+    let outcome_name = if input.flag.is_empty() {
+        input.outcome_label.to_string()
+    } else {
+        format!("{} ({flag})", input.outcome_label)
+    };
     let (al, ol) = (input.alliance_label, input.outcome_label);
     // Drawn in this order so the client's own scores sit on top of everything else.
     let series = [
