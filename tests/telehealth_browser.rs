@@ -3,6 +3,12 @@
 //! then answers PHQ-9 item 9 with 2 and sees the practice's crisis text. Screenshots of each
 //! step are saved for review (`OUTCOMES_SCREENSHOTS`, default a temp folder).
 
+// A test that cannot set up must stop loudly: unwrap, expect and panic are its assertions here,
+// unlike on the service's request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::items_after_statements, clippy::float_cmp)]
+#![allow(clippy::format_push_string, clippy::format_collect)]
+
 #[path = "common/mod.rs"]
 mod common;
 
@@ -17,9 +23,10 @@ use common::{Backend, Browser, STRONG_PASSWORD, TestApp, create_staff};
 const PHONE: &str = "+14155552672";
 
 fn screenshots() -> PathBuf {
-    let dir = std::env::var("OUTCOMES_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| std::env::temp_dir().join("outcomes-screenshots"));
+    let dir = std::env::var("OUTCOMES_SCREENSHOTS").map_or_else(
+        |_| std::env::temp_dir().join("outcomes-screenshots"),
+        PathBuf::from,
+    );
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     dir
 }

@@ -28,9 +28,9 @@ pub async fn run(state: Arc<AppState>, mut shutdown: rocket::Shutdown) {
     loop {
         tick(&state).await;
         tokio::select! {
-            _ = &mut shutdown => break,
-            _ = state.postman.wake.notified() => {}
-            _ = tokio::time::sleep(state.postman.poll) => {}
+            () = &mut shutdown => break,
+            () = state.postman.wake.notified() => {}
+            () = tokio::time::sleep(state.postman.poll) => {}
         }
     }
 }
