@@ -5,8 +5,8 @@ use rocket::response::stream::ByteStream;
 use rocket::{Route, State, get, routes};
 
 use crate::auth::{ManagerUser, RequestMeta};
-use crate::domain::Locale;
 use crate::domain::measures::{self, MeasureId};
+use crate::domain::{AgeGroup, Locale};
 use crate::error::AppError;
 use crate::routes::step_up::FreshSecondFactor;
 use crate::services::export::{self as exports, ExportedRating};
@@ -49,10 +49,7 @@ fn line(r: ExportedRating, locale: &Locale) -> [String; 13] {
     [
         r.client_id.to_string(),
         r.client_login,
-        r.age_group
-            .map(entities::values::AgeGroup::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        r.age_group.map(AgeGroup::as_str).unwrap_or_default().to_string(),
         r.episode.map(|n| n.to_string()).unwrap_or_default(),
         r.session.to_string(),
         r.measure,
