@@ -7,8 +7,11 @@
 // The SVG is assembled in one String; `write!` would add an ignored `fmt::Result` per line.
 #![allow(clippy::format_push_string)]
 
+mod layout;
 mod svg;
 
+use layout::Geometry;
+pub use layout::Layout;
 use svg::{circle, d1, esc, line, polyline, text};
 
 /// Everything the graph shows for one episode; scores are totals on the 0–40 scale.
@@ -29,61 +32,6 @@ pub struct ChartInput<'a> {
     pub flag: &'a str,
     /// A short date per session ("3 Mar"), shown under its number.
     pub dates: &'a [(u32, String)],
-}
-
-/// Where the graph is shown: a desktop's page or a phone's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    Wide,
-    Narrow,
-}
-
-/// The drawing's measures in one layout (SVG user units, drawn 1:1 as CSS pixels).
-struct Geometry {
-    min_width: f64,
-    left: f64,
-    right: f64,
-    top: f64,
-    plot_h: f64,
-    /// Height of the smallest text: 12 or more, so it reads on a phone.
-    font: f64,
-    heading: f64,
-    /// Narrowest slot per session that still fits its number.
-    min_slot: f64,
-    /// Room one date label needs ("12 Mar").
-    date_width: f64,
-    id: &'static str,
-}
-
-impl Layout {
-    fn geometry(self) -> Geometry {
-        match self {
-            Layout::Wide => Geometry {
-                min_width: 640.0,
-                left: 56.0,
-                right: 24.0,
-                top: 40.0,
-                plot_h: 264.0,
-                font: 12.0,
-                heading: 14.0,
-                min_slot: 16.0,
-                date_width: 46.0,
-                id: "chart",
-            },
-            Layout::Narrow => Geometry {
-                min_width: 340.0,
-                left: 38.0,
-                right: 10.0,
-                top: 36.0,
-                plot_h: 200.0,
-                font: 12.5,
-                heading: 14.0,
-                min_slot: 18.0,
-                date_width: 46.0,
-                id: "chart-narrow",
-            },
-        }
-    }
 }
 
 const MAX_SCORE: f64 = 40.0;
