@@ -1,7 +1,8 @@
-//! End-to-end in a real headless Chromium (`common::chromium`), one module per journey: a provider registers a browser with
-//! a texted code, and that browser then signs in again with only the password; a client completes
-//! the ORS with the sliders, and the provider sees the new point and flag; a provider sets up an
-//! authenticator app from its QR page and signs in with it.
+//! End-to-end in a real headless Chromium (`common::chromium`), one module per journey: a
+//! provider registers a browser with a texted code, and that browser then signs in again with
+//! only the password; a client completes the ORS with the sliders, and the provider sees the new
+//! point and flag; a provider sets up an authenticator app from its QR page and signs in with it;
+//! an owner adds a passkey and signs in with it alone.
 
 // A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
 // assertions here, unlike on the service's request paths.
