@@ -47,6 +47,7 @@ mod passkeys;
 mod passkeys_required;
 mod password_reset;
 mod probe;
+mod probe_sms;
 mod scale;
 mod sessions;
 mod sso;
