@@ -41,11 +41,10 @@ async fn listed(me: &Browser) -> Vec<String> {
 fn asked(page: &crate::common::Answer, measure: &str) -> String {
     let document = scraper::Html::parse_document(&page.body);
     let selector = scraper::Selector::parse(&format!("#ask-{measure} option[selected]")).expect("selector");
-    document
-        .select(&selector)
-        .next()
-        .map(|o| o.text().collect::<String>())
-        .unwrap_or_else(|| panic!("a selected option for {measure}"))
+    document.select(&selector).next().map_or_else(
+        || panic!("a selected option for {measure}"),
+        |o| o.text().collect::<String>(),
+    )
 }
 
 const HOW: &str = "How have you been doing?";
