@@ -13,7 +13,15 @@ pub struct Links {
     pub asked: i32,
 }
 
-fn last_token(app: &TestApp, phone: &str) -> String {
+/// The token of the link last texted to `phone`, once it has gone (the outbox's worker, rather
+/// than the request, may be the one that sends it).
+async fn last_token(app: &TestApp, phone: &str) -> String {
+    for _ in 0..200 {
+        if app.twilio.messages().iter().any(|m| m.to() == phone) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let text = app
         .twilio
         .messages()
@@ -45,10 +53,10 @@ pub async fn links(app: &TestApp, pat: &Browser, pat_id: i32) -> Links {
         .await;
     assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.body);
     send(pat, asked).await;
-    let live = last_token(app, "+14155552673");
+    let live = last_token(app, "+14155552673").await;
     let (other, _, _) = create_client(pat, Some(pat_id), "+1 415 555 2674").await;
     send(pat, other).await;
-    let spent = last_token(app, "+14155552674");
+    let spent = last_token(app, "+14155552674").await;
     let fields: Vec<(String, &str)> = (1..=4).map(|i| (format!("item{i}"), "5")).collect();
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let phone = app.browser();
