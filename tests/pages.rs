@@ -1,7 +1,8 @@
 //! Every page a provider, an owner and a client reach (and the signed-out ones) passes the Nu
 //! HTML checker with no errors and axe-core's WCAG 2.2 AA rules with no violations, in a real
 //! Chromium under the app's own CSP; at 390 px the graph's text renders at 12 px or more.
-//! Screenshots of the dashboard and the client page at 390 and 1280 px are saved for review
+//! The measures-link pages (live, spent, unknown) are among them (`links`). Screenshots of the
+//! dashboard, the client page and a measures link at 390 and 1280 px are saved for review
 //! (`OUTCOMES_SCREENSHOTS`, else a temporary folder named in the output).
 
 // A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
@@ -12,15 +13,17 @@
 // Request bodies and reports are assembled as text.
 #![allow(clippy::format_push_string, clippy::format_collect)]
 
+#[path = "pages/checks.rs"]
+mod checks;
 #[path = "common/mod.rs"]
 mod common;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "pages/links.rs"]
+mod links;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
 use thirtyfour::prelude::*;
+
+use checks::{axe, nu_errors, screenshots, smallest_chart_text};
 
 use common::chromium::{self, Chromium};
 use common::{Backend, Browser, STRONG_PASSWORD, TestApp, create_client, create_staff};
@@ -36,6 +39,7 @@ struct Practice {
     pat_id: i32,
     red: i32,
     alerted: i32,
+    links: links::Links,
 }
 
 async fn rate(staff: &Browser, client: i32, fields: &[(&str, &str)]) {
@@ -79,6 +83,7 @@ async fn practice(app: &TestApp) -> Practice {
     }
     phq9.push(("item9", "1"));
     rate(&pat, alerted, &phq9).await;
+    let links = links::links(app, &pat, pat_id).await;
     let client = app.browser();
     client.login(&client_login, &client_password).await;
     Practice {
@@ -90,6 +95,7 @@ async fn practice(app: &TestApp) -> Practice {
         pat_id,
         red,
         alerted,
+        links,
     }
 }
 
@@ -114,6 +120,17 @@ fn pages(p: &Practice) -> Vec<(Who, String)> {
     .into_iter()
     .map(|path| (Who::Anonymous, path.to_string()))
     .collect();
+    // A client on their phone: the live measures link, its forms, and the thank-you pages.
+    let (live, spent) = (&p.links.live, &p.links.spent);
+    for path in [
+        format!("/m/{live}"),
+        format!("/m/{live}/ors"),
+        format!("/m/{live}/phq9"),
+        format!("/m/{spent}/done"),
+        format!("/m/{spent}/done?safety=true"),
+    ] {
+        pages.push((Who::Anonymous, path));
+    }
     for path in [
         "/dashboard".to_string(),
         "/dashboard?page=2".into(),
@@ -124,6 +141,8 @@ fn pages(p: &Practice) -> Vec<(Who, String)> {
         format!("/clients/{red}"),
         format!("/clients/{red}?saved=rating"),
         format!("/clients/{alerted}"),
+        format!("/clients/{}", p.links.asked),
+        format!("/clients/{red}?saved=questionnaires"),
         format!("/clients/{red}/episodes/close"),
         format!("/clients/{alerted}/episodes/close"),
         format!("/clients/{red}/deactivate"),
@@ -152,6 +171,8 @@ fn pages(p: &Practice) -> Vec<(Who, String)> {
         "/options".into(),
         "/options?saved=true".into(),
         "/options?sso_saved=true".into(),
+        "/options/telehealth".into(),
+        "/options/telehealth?saved=true".into(),
         "/devices".into(),
         "/security".into(),
         "/account/password".into(),
@@ -230,95 +251,51 @@ async fn posted_pages(p: &Practice) -> Vec<(String, String)> {
         .await;
     assert_eq!(sso.status, StatusCode::UNPROCESSABLE_ENTITY);
     out.push(("POST /options/sso (422)".into(), sso.body));
+    let telehealth = p
+        .owner
+        .submit(
+            "/options/telehealth",
+            "/options/telehealth",
+            &[
+                ("invite_hours", "0"),
+                ("send_hour", "25"),
+                ("reminder_hours", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(telehealth.status, StatusCode::UNPROCESSABLE_ENTITY);
+    out.push(("POST /options/telehealth (422)".into(), telehealth.body));
+    let red = format!("/clients/{}", p.red);
+    let asking = p
+        .pat
+        .submit(&red, &format!("{red}/questionnaires"), &[("phq9", "5")])
+        .await;
+    assert_eq!(asking.status, StatusCode::UNPROCESSABLE_ENTITY);
+    out.push(("POST /clients/<id>/questionnaires (422)".into(), asking.body));
     // Refusals answered with their own status: a spent reset link (410), an SSO answer that
-    // did not start here (400).
+    // did not start here (400), a spent and an unknown measures link (410, 404), an answer the
+    // link does not ask for (422).
     let anonymous = Browser::new(&p.pat.base, common::CHROME_UA);
-    for path in [
+    for path in refused_links(p).iter().map(String::as_str).chain([
         "/login/reset/spent-or-unknown",
         "/login/sso/callback?state=x&code=y",
-    ] {
+    ]) {
         out.push((format!("GET {path}"), anonymous.get(path).await.body));
     }
+    let not_asked = anonymous
+        .post(&format!("/m/{}/srs", p.links.live), &[("item1", "5")])
+        .await;
+    assert_eq!(not_asked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    out.push(("POST /m/<live>/srs (422)".into(), not_asked.body));
     out
 }
 
-/// The Nu HTML checker over a folder of saved pages: `None` when there is no error.
-fn nu_errors(folder: &Path) -> Option<String> {
-    let jar = common::tools::node_package("vnu-jar")?.join("build/dist/vnu.jar");
-    let out = Command::new("java")
-        .args([
-            "-jar",
-            &jar.display().to_string(),
-            "--errors-only",
-            "--skip-non-html",
-            "--format",
-            "text",
-        ])
-        .arg(folder)
-        .output()
-        .expect("java runs the Nu HTML checker");
-    (!out.status.success()).then(|| {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-const AXE_TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
-
-/// axe-core's violations on the loaded page (injected once per page load).
-async fn axe(driver: &WebDriver, axe_js: &str) -> WebDriverResult<Vec<Value>> {
-    let loaded = driver
-        .execute("return typeof window.axe !== 'undefined';", vec![])
-        .await?;
-    if !loaded.json().as_bool().unwrap_or(false) {
-        driver.execute(axe_js, vec![]).await?;
-    }
-    let result = driver
-        .execute_async(
-            r"const [options, done] = arguments;
-               axe.run(document, options)
-                 .then(r => done({ violations: r.violations.map(v => ({ id: v.id, help: v.help,
-                    nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary })) })) }))
-                 .catch(e => done({ error: String(e) }));",
-            vec![json!({ "runOnly": { "type": "tag", "values": AXE_TAGS }, "resultTypes": ["violations"] })],
-        )
-        .await?;
-    let value = result.json().clone();
-    assert!(value.get("error").is_none(), "axe failed: {value}");
-    Ok(value["violations"].as_array().cloned().unwrap_or_default())
-}
-
-/// The smallest rendered size (CSS px) of the text in the visible graph.
-async fn smallest_chart_text(driver: &WebDriver) -> WebDriverResult<f64> {
-    let value = driver
-        .execute(
-            r"const svgs = Array.from(document.querySelectorAll('figure.chart svg'))
-                 .filter(s => s.getBoundingClientRect().width > 0);
-               if (svgs.length !== 1) { return 'visible graphs: ' + svgs.length + ' at ' + window.innerWidth; }
-               // The scale of each text's own transform (rotated labels included): |(a, b)|.
-               const sizes = Array.from(svgs[0].querySelectorAll('text')).map(t => {
-                 const m = t.getScreenCTM();
-                 return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
-               });
-               return Math.min(...sizes);",
-            vec![],
-        )
-        .await?;
-    let json = value.json().clone();
-    assert!(json.is_number(), "the graph's text could not be measured: {json}");
-    Ok(json.as_f64().unwrap_or(0.0))
-}
-
-fn screenshots() -> PathBuf {
-    let dir = std::env::var("OUTCOMES_SCREENSHOTS").map_or_else(
-        |_| std::env::temp_dir().join("outcomes-screenshots"),
-        PathBuf::from,
-    );
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
-    dir
+/// The measures-link refusals: spent (410) and unknown (404), one page for both.
+fn refused_links(p: &Practice) -> Vec<String> {
+    vec![
+        format!("/m/{}", p.links.spent),
+        "/m/0123456789abcdef0123456789abcdef".into(),
+    ]
 }
 
 async fn look_at_every_page(
@@ -349,6 +326,12 @@ async fn look_at_every_page(
             chromium::sign_out(driver).await?;
         }
     }
+    for path in refused_links(p) {
+        driver.goto(format!("{}{path}", app.base)).await?;
+        for v in axe(driver, axe_js).await? {
+            problems.push(format!("{path}: {} {} {}", v["id"], v["help"], v["nodes"]));
+        }
+    }
     // The pages behind a confirmation, reached by their buttons; and the phone size.
     chromium::sign_in(driver, &app.base, "pat", STRONG_PASSWORD).await?;
     driver
@@ -373,6 +356,8 @@ async fn look_at_every_page(
         for (name, path) in [
             ("dashboard", "/dashboard".to_string()),
             ("client", format!("/clients/{}", p.red)),
+            ("link", format!("/m/{}", p.links.live)),
+            ("link-phq9", format!("/m/{}/phq9", p.links.live)),
         ] {
             driver.goto(format!("{}{path}", app.base)).await?;
             for v in axe(driver, axe_js).await? {

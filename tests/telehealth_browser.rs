@@ -31,7 +31,8 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-/// A practice, a provider and a client with a phone; the provider sends the link by text.
+/// A practice, a provider and a client with a phone; the provider asks for the PHQ-9 and sends
+/// the link by text.
 async fn texted_link(app: &TestApp) -> String {
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;
@@ -54,6 +55,15 @@ async fn texted_link(app: &TestApp) -> String {
         .await;
     assert_eq!(created.status, StatusCode::OK);
     let client = client_id(&created);
+    // The provider asks for the PHQ-9 at every session, so the link opens it with the ORS.
+    let asked = pat
+        .submit(
+            &format!("/clients/{client}"),
+            &format!("/clients/{client}/questionnaires"),
+            &[("phq9", "1")],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
     let sent = pat
         .submit(
             &format!("/clients/{client}"),

@@ -24,6 +24,7 @@ pub mod sso_flow;
 pub mod sso_identity;
 pub mod sso_settings;
 pub mod step_up_request;
+pub mod symptom_request;
 pub mod telehealth_settings;
 pub mod user;
 pub mod values;

@@ -1,5 +1,6 @@
 //! Pure types and rules: parsed inputs that inner code can trust, with no web or database in sight.
 
+pub mod asking;
 pub mod calendar;
 pub mod etr;
 pub mod ids;

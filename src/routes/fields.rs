@@ -4,6 +4,7 @@
 use rocket::form::{self, FromFormField, ValueField};
 use rocket::request::FromParam;
 
+use crate::domain::asking::Asking;
 use crate::domain::measures::MeasureId;
 use crate::domain::{
     ClientId, DeviceId, Email, FieldError, PasskeyId, PhoneEntry, PhoneRegion, SessionNumber, StaffId,
@@ -56,6 +57,13 @@ impl<'v> FromFormField<'v> for PhoneEntry {
 
     fn default() -> Option<Self> {
         PhoneEntry::parse("phone", "").ok()
+    }
+}
+
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for Asking {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        Asking::parse("asking", field.value).map_err(refused)
     }
 }
 

@@ -112,6 +112,8 @@ struct LinkItem {
 struct LinkPage {
     token: String,
     measures: Vec<LinkItem>,
+    /// Why an answer was refused (a measure this link does not ask for).
+    error: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -160,12 +162,8 @@ async fn opened(state: &AppState, token: &str) -> Result<Result<OpenLink, Page>,
     Ok(measure_link::open(state, token).await?.map_err(refused))
 }
 
-#[get("/m/<token>")]
-async fn list(state: &State<AppState>, token: &str) -> Result<Page, AppError> {
-    let open = match opened(state, token).await? {
-        Ok(open) => open,
-        Err(page) => return Ok(page),
-    };
+/// The link's list of what is due, with a refusal's message when there is one.
+fn link_list(token: &str, open: &OpenLink, error: Option<&'static str>) -> Template {
     let measures = open
         .measures
         .iter()
@@ -174,13 +172,26 @@ async fn list(state: &State<AppState>, token: &str) -> Result<Page, AppError> {
             name: measures::measure(*id).plain_name,
         })
         .collect();
-    Ok(Page::Html(Template::render(
+    Template::render(
         "link_measures",
         LinkPage {
             token: token.to_string(),
             measures,
+            error,
         },
-    )))
+    )
+}
+
+/// An answer to a measure the link does not ask for (not due, or no such measure).
+const NOT_ASKED: &str = "That questionnaire is not one this link asks for, so nothing was saved.";
+
+#[get("/m/<token>")]
+async fn list(state: &State<AppState>, token: &str) -> Result<Page, AppError> {
+    let open = match opened(state, token).await? {
+        Ok(open) => open,
+        Err(page) => return Ok(page),
+    };
+    Ok(Page::Html(link_list(token, &open, None)))
 }
 
 #[get("/m/<token>/done?<safety>")]
@@ -229,7 +240,8 @@ async fn submit(
         Err(page) => return Ok(page),
     };
     let Some(id) = MeasureId::parse(measure).filter(|m| open.measures.contains(m)) else {
-        return Ok(Page::see_other(format!("/m/{token}")));
+        let page = link_list(token, &open, Some(NOT_ASKED));
+        return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     };
     let values: HashMap<String, String> = (1..=9)
         .map(|i| format!("item{i}"))
@@ -251,7 +263,10 @@ async fn submit(
                 (false, false) => format!("/m/{token}/done"),
             }))
         }
-        Ok(None) => Ok(Page::see_other(format!("/m/{token}"))),
+        Ok(None) => Ok(Page::WithStatus((
+            Status::UnprocessableEntity,
+            link_list(token, &open, Some(NOT_ASKED)),
+        ))),
         Err(AppError::Invalid(errors)) => {
             let mut messages = HashMap::new();
             let mut general = None;

@@ -315,6 +315,8 @@ pub(super) async fn set_person_active(
             &crate::services::audit::Origin::new(actor.user.id, ip.clone()),
         )
         .await?;
+        // A client's outstanding measures links die with the account (SPEC §3.1).
+        super::clients::measure_link::revoke_all(&txn, target.id, now).await?;
     }
     let action = match (target.role, active) {
         (Role::Client, true) => "client.reactivated",

@@ -12,6 +12,10 @@ pub const EVENTS: &[(&str, &str)] = &[
     ("client.deactivated", "Client deactivated"),
     ("client.reactivated", "Client reactivated"),
     ("client.graph_sharing", "Graph sharing with the client changed"),
+    (
+        "client.questionnaires",
+        "Questionnaires asked of the client changed",
+    ),
     ("client.viewed", "Client record opened"),
     ("code.sent", "Sign-in code texted"),
     ("code.send_failed", "Sign-in code could not be texted"),

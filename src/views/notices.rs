@@ -18,10 +18,11 @@ pub enum Saved {
     FactorsReset,
     Invite,
     Schedule,
+    Questionnaires,
 }
 
 impl Saved {
-    const NAMES: [(&'static str, Saved); 12] = [
+    const NAMES: [(&'static str, Saved); 13] = [
         ("details", Saved::Details),
         ("rating", Saved::Rating),
         ("sharing", Saved::Sharing),
@@ -34,6 +35,7 @@ impl Saved {
         ("factors-reset", Saved::FactorsReset),
         ("invite", Saved::Invite),
         ("schedule", Saved::Schedule),
+        ("questionnaires", Saved::Questionnaires),
     ];
 
     /// The name in `?saved=`; `1` and `true` (older links) mean the details form.
@@ -64,6 +66,7 @@ impl Saved {
             Self::DevicesRevoked => "Saved: every registered device is revoked; each needs a code again.",
             Self::Invite => "Sent: the measures link is on its way to the client.",
             Self::Schedule => "Saved: the invitation schedule is updated.",
+            Self::Questionnaires => "Saved: the questionnaires asked for are updated.",
             Self::FactorsReset => {
                 "Saved: second factors reset. They set them up again at their next sign-in and were e-mailed."
             }

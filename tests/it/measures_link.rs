@@ -5,12 +5,12 @@
 use reqwest::StatusCode;
 
 use crate::common::{Browser, TestApp};
-use crate::outcomes_common::{Practice, error_texts, practice, select_texts};
+use crate::outcomes_common::{Practice, ask_for, error_texts, practice, select_texts};
 
-const PHONE: &str = "+14155552672";
+pub(crate) const PHONE: &str = "+14155552672";
 
 /// A client of Pat's with a phone and an e-mail address; returns their id.
-async fn client_with_contacts(p: &Practice, phone: &str, email: &str) -> i32 {
+pub(crate) async fn client_with_contacts(p: &Practice, phone: &str, email: &str) -> i32 {
     let answer = p
         .pat
         .submit(
@@ -36,7 +36,7 @@ async fn client_with_contacts(p: &Practice, phone: &str, email: &str) -> i32 {
         .expect("link to the client page")
 }
 
-async fn invite(p: &Practice, client: i32, channel: &str) -> crate::common::Answer {
+pub(crate) async fn invite(p: &Practice, client: i32, channel: &str) -> crate::common::Answer {
     p.pat
         .submit(
             &format!("/clients/{client}"),
@@ -47,7 +47,7 @@ async fn invite(p: &Practice, client: i32, channel: &str) -> crate::common::Answ
 }
 
 /// The token in the last link texted to `phone`.
-fn texted_token(app: &TestApp, phone: &str) -> String {
+pub(crate) fn texted_token(app: &TestApp, phone: &str) -> String {
     let message = app
         .twilio
         .messages()
@@ -58,7 +58,7 @@ fn texted_token(app: &TestApp, phone: &str) -> String {
     token_in(message.body())
 }
 
-fn token_in(text: &str) -> String {
+pub(crate) fn token_in(text: &str) -> String {
     let start = text.find("/m/").expect("a link") + 3;
     text[start..start + 32].to_string()
 }
@@ -71,7 +71,11 @@ fn answers(values: &[&'static str]) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-async fn post_answers(browser: &Browser, path: &str, values: &[&'static str]) -> crate::common::Answer {
+pub(crate) async fn post_answers(
+    browser: &Browser,
+    path: &str,
+    values: &[&'static str],
+) -> crate::common::Answer {
     let fields = answers(values);
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     browser.post(path, &borrowed).await
@@ -80,6 +84,7 @@ async fn post_answers(browser: &Browser, path: &str, values: &[&'static str]) ->
 async fn a_texted_link_opens_only_the_due_measures_and_is_spent_when_answered(app: TestApp) {
     let p = practice(&app).await;
     let client = client_with_contacts(&p, PHONE, "").await;
+    ask_for(&p.pat, client, &[("phq9", "1"), ("gad7", "1")]).await;
     let sent = invite(&p, client, "sms").await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     let texts: Vec<_> = app
@@ -266,6 +271,7 @@ async fn a_text_needs_a_phone_and_counts_against_the_send_limits(app: TestApp) {
 async fn a_safety_answer_through_the_link_shows_the_crisis_text(app: TestApp) {
     let p = practice(&app).await;
     let client = client_with_contacts(&p, PHONE, "").await;
+    ask_for(&p.pat, client, &[("phq9", "1")]).await;
     invite(&p, client, "sms").await;
     let token = texted_token(&app, PHONE);
     let phone = app.browser();

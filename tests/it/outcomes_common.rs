@@ -291,3 +291,21 @@ pub(crate) fn mail_is_to(mail: &str, address: &str) -> bool {
     mail.lines()
         .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(address))
 }
+
+/// The provider asks for symptom questionnaires from the client page ("Questionnaires"):
+/// `choices` as (`phq9` | `gad7`, `no` | `next` | period in sessions); asserts it was saved.
+pub(crate) async fn ask_for(staff: &Browser, client: i32, choices: &[(&str, &str)]) {
+    let answer = staff
+        .submit(
+            &format!("/clients/{client}"),
+            &format!("/clients/{client}/questionnaires"),
+            choices,
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SEE_OTHER,
+        "questionnaires saved: {:?}",
+        error_texts(&answer)
+    );
+}

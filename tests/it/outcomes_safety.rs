@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use crate::common::{STRONG_PASSWORD, TestApp, create_client, create_staff};
 use crate::outcomes_common::{
-    caseload, client_page, error_texts, figure, mail_is_to, practice, rate, safety_mails, sign_in,
+    ask_for, caseload, client_page, error_texts, figure, mail_is_to, practice, rate, safety_mails, sign_in,
 };
 
 async fn a_phq9_item9_answer_raises_a_safety_alert_at_once_until_acknowledged(app: TestApp) {
@@ -104,9 +104,10 @@ async fn a_phq9_item9_answer_raises_a_safety_alert_at_once_until_acknowledged(ap
 async fn a_clients_own_phq9_item9_answer_raises_the_safety_alert(app: TestApp) {
     let p = practice(&app).await;
     let (client, login, password) = create_client(&p.pat, None, "").await;
+    ask_for(&p.pat, client, &[("phq9", "1")]).await;
     let me = sign_in(&app, &login, &password).await;
     let my = me.get("/my").await;
-    assert!(my.body.contains("href=\"/my/measures/phq9\""), "PHQ-9 offered");
+    assert!(my.body.contains("href=\"/my/measures/phq9\""), "PHQ-9 asked for");
     let form = me.get("/my/measures/phq9").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("name=\"item9\""));

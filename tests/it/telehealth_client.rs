@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 
 use crate::common::{TestApp, create_client};
-use crate::outcomes_common::{error_texts, ors_series, practice, select_texts, sign_in};
+use crate::outcomes_common::{ask_for, error_texts, ors_series, practice, select_texts, sign_in};
 
 const PHQ9_NO_HARM: [(&str, &str); 9] = [
     ("item1", "1"),
@@ -21,7 +21,8 @@ const PHQ9_NO_HARM: [(&str, &str); 9] = [
 
 async fn a_client_reads_plain_names_and_each_measures_own_instruction(app: TestApp) {
     let p = practice(&app).await;
-    let (_, login, password) = create_client(&p.pat, None, "").await;
+    let (client, login, password) = create_client(&p.pat, None, "").await;
+    ask_for(&p.pat, client, &[("phq9", "1"), ("gad7", "1")]).await;
     let me = sign_in(&app, &login, &password).await;
     let my = me.get("/my").await;
     let names = select_texts(&my, "#pending-measures a");
@@ -73,6 +74,7 @@ async fn a_client_reads_plain_names_and_each_measures_own_instruction(app: TestA
 async fn a_safety_answer_on_the_clients_device_shows_the_crisis_text_at_once(app: TestApp) {
     let p = practice(&app).await;
     let (client, login, password) = create_client(&p.pat, None, "").await;
+    ask_for(&p.pat, client, &[("phq9", "1")]).await;
     let me = sign_in(&app, &login, &password).await;
 
     // Item 9 answered 0: thanks, no safety message.
@@ -186,6 +188,7 @@ async fn the_owner_sets_the_crisis_text_and_invitation_times(app: TestApp) {
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let (client, login, password) = create_client(&p.pat, None, "+14155552674").await;
+    ask_for(&p.pat, client, &[("phq9", "1")]).await;
     let sent = p
         .pat
         .submit(

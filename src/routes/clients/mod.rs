@@ -1,6 +1,8 @@
 //! `/clients`: staff create and update clients in their caseload and reset their passwords; the
-//! client page with its graph, rating forms and devices (`page`), and the details form (`form`).
+//! client page with its graph, rating forms and devices (`page`), the details form (`form`),
+//! and the questionnaires asked for (`asking`).
 
+mod asking;
 mod form;
 mod list;
 mod page;
@@ -227,6 +229,7 @@ pub fn routes() -> Vec<Route> {
         update,
         reset_password,
         deactivate,
-        activate
+        activate,
+        asking::save
     ]
 }

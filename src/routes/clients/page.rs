@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use crate::auth::guards::SignedIn;
 use crate::domain::Locale;
+use crate::domain::asking::Asking;
+use crate::domain::measures::{self, MeasureId};
 use crate::domain::phone::mask;
 use crate::error::AppError;
 use crate::services::clients::VisibleClient;
@@ -24,6 +26,39 @@ struct Choice {
     label: String,
 }
 
+/// One questionnaire's "how often" select.
+#[derive(Serialize)]
+struct AskRow {
+    field: &'static str,
+    name: &'static str,
+    choices: Vec<AskChoice>,
+}
+
+#[derive(Serialize)]
+struct AskChoice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn ask_rows(asking: &[(MeasureId, Asking)]) -> Vec<AskRow> {
+    asking
+        .iter()
+        .map(|(id, now)| AskRow {
+            field: id.as_str(),
+            name: measures::measure(*id).plain_name,
+            choices: Asking::choices()
+                .into_iter()
+                .map(|a| AskChoice {
+                    value: a.value(),
+                    label: a.label(),
+                    selected: a == *now,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct ClientFormPage {
     layout: Layout,
@@ -38,6 +73,7 @@ struct ClientFormPage {
     factor_summary: String,
     client_sees_graph: bool,
     invite_schedule: &'static str,
+    questionnaires: Vec<AskRow>,
     outcomes: Option<OutcomeView>,
     measure_forms: Vec<MeasureForm>,
     rating: RatingState,
@@ -154,6 +190,7 @@ pub(super) fn render(
             factor_summary: page.factor_summary,
             client_sees_graph: target.is_some_and(|t| t.client_sees_graph),
             invite_schedule: page.invite_schedule,
+            questionnaires: ask_rows(&page.asking),
             outcomes,
             measure_forms,
             rating,

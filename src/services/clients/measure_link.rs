@@ -4,7 +4,9 @@
 //! expired (`invite_hours`), or when the client is deactivated or their phone or e-mail changes.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 
 use entities::{measure_link, rating, user};
 
@@ -256,10 +258,9 @@ pub async fn open(state: &AppState, token: &str) -> Result<Result<OpenLink, Refu
     let Some(client) = user::Entity::find_by_id(link.client_id).one(&state.db).await? else {
         return Ok(Err(Refused::Gone));
     };
-    let texted = link.channel != "email";
-    let mailed = link.channel != "sms";
-    let moved =
-        (texted && client.phone != link.sent_to_phone) || (mailed && client.email != link.sent_to_email);
+    // Either contact changing ends the link, whichever way it went: the details are in doubt.
+    // (The change itself revokes it too, `revoke_all`; this catches anything that slipped by.)
+    let moved = client.phone != link.sent_to_phone || client.email != link.sent_to_email;
     if !client.active || moved {
         measure_link::Entity::update_many()
             .col_expr(measure_link::Column::RevokedAt, Expr::value(now))
@@ -307,6 +308,19 @@ async fn still_open(
         .filter(|m| due.contains(m))
         .filter_map(MeasureId::parse)
         .collect())
+}
+
+/// Ends every outstanding link of a client, inside the change that calls for it: deactivation,
+/// or a new phone number or e-mail address. Changing them back does not revive a link.
+pub(crate) async fn revoke_all(db: &impl ConnectionTrait, client_id: i32, now: i64) -> Result<(), AppError> {
+    measure_link::Entity::update_many()
+        .col_expr(measure_link::Column::RevokedAt, Expr::value(now))
+        .filter(measure_link::Column::ClientId.eq(client_id))
+        .filter(measure_link::Column::RevokedAt.is_null())
+        .filter(measure_link::Column::SpentAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn spend(state: &AppState, link_id: i32) -> Result<(), AppError> {

@@ -1,12 +1,13 @@
 //! What the client page shows besides the details form: the providers to choose from, the
 //! client's registrations and second factors (for owners and admins), the progress record,
-//! the measures to record and whether a safety alert is open.
+//! the measures to record, the questionnaires asked for and whether a safety alert is open.
 
 use entities::{device, user};
 
 use super::{VisibleClient, assignable_providers, record_view};
 use crate::auth::guards::SignedIn;
 use crate::domain::AgeGroup;
+use crate::domain::asking::Asking;
 use crate::domain::measures::MeasureId;
 use crate::error::AppError;
 use crate::services::outcomes::{self, EpisodeRecord};
@@ -23,6 +24,8 @@ pub struct ClientPage {
     pub progress: Option<Progress>,
     /// The client's invitation schedule (`off`, `weekly`, `fortnightly`, `monthly`).
     pub invite_schedule: &'static str,
+    /// The symptom questionnaires the practice uses, with how often this client is asked.
+    pub asking: Vec<(MeasureId, Asking)>,
 }
 
 /// An existing client's outcomes on their page.
@@ -50,6 +53,7 @@ pub async fn gather(
             factor_summary: String::new(),
             progress: None,
             invite_schedule: "off",
+            asking: Vec::new(),
         });
     };
     let (devices, factor_summary) = if actor.role().is_manager() {
@@ -80,6 +84,7 @@ pub async fn gather(
         factor_summary,
         progress: Some(progress),
         invite_schedule: super::schedule::schedule_of(state, client).await?.as_str(),
+        asking: outcomes::asking_of(db, client).await?,
     })
 }
 

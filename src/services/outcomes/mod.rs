@@ -4,9 +4,10 @@
 //! `settings` holds the account's measures and thresholds; `episodes` opens and closes
 //! episodes; `recording` stores a rating (one transaction); `summary` builds an episode's record
 //! and its summary row; `alerts` raises and acknowledges safety alerts; `pending` says what a
-//! client should complete now; `json` is the API's shape of it all.
+//! client should complete now, with `asking` (the questionnaires a provider asks for); `json` is the API's shape of it all.
 
 mod alerts;
+mod asking;
 mod episodes;
 mod json;
 mod pending;
@@ -20,6 +21,7 @@ use sea_orm::{
 };
 
 pub use alerts::{acknowledge_alerts, has_open_alert};
+pub use asking::{asking_of, set_asking};
 pub use episodes::{close_episode, start_new_episode};
 pub use json::{ClientJson, EpisodeJson, EtrJson, FlagsJson, RatingJson, RecordedJson, viewed_client_json};
 pub use pending::{OwnProgress, Pending, own_progress, pending_measures};

@@ -1,14 +1,18 @@
-//! What a client should complete now: the outcome measure at the start of a session, the
-//! alliance measure after it; symptom measures are offered as optional.
+//! What is due for a client now, and so all that `/my` and a measures link list: the outcome
+//! measure (ORS, or the age group's version) at the start of each session, the alliance measure
+//! after it, and a symptom questionnaire (PHQ-9, GAD-7) only when the provider asks for it at
+//! that session (`asking`). A client can answer nothing else.
 
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
 use entities::user;
 
+use super::asking;
 use super::settings::{OutcomeSettings, age_of, measures_for, settings};
 use super::summary::{EpisodeRecord, latest_record};
 use crate::domain::FieldError;
+use crate::domain::asking::Asking;
 use crate::domain::measures::{self, MeasureId, MeasureKind, alliance_measure_for, outcome_measure_for};
 use crate::error::AppError;
 use crate::services::clients::VisibleClient;
@@ -20,46 +24,85 @@ pub struct Pending {
     pub name: &'static str,
     /// The name clients read (SPEC §3.2).
     pub plain_name: &'static str,
-    /// Symptom measures are offered when the provider asks, not required each session.
+    /// Always false: only due measures are listed, and each one is asked for. (Kept so that
+    /// API clients that read it keep working.)
     pub optional: bool,
 }
 
-fn pending_in(
+/// A due measure and the session of the episode it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Due {
+    pub id: MeasureId,
+    pub session: i32,
+}
+
+fn due_in(
     settings: &OutcomeSettings,
     client: &user::Model,
     record: Option<&EpisodeRecord>,
-) -> Vec<Pending> {
+    asked: &[(MeasureId, Asking)],
+) -> Vec<Due> {
     let age = age_of(client);
     let open = record.filter(|r| r.episode.closed_at.is_none());
-    let latest = open.map_or(0, |r| r.ratings.iter().map(|x| x.session).max().unwrap_or(0));
-    let rated = |id: MeasureId| {
-        open.is_some_and(|r| {
-            r.ratings
-                .iter()
-                .any(|x| x.session == latest && x.measure == id.as_str())
-        })
+    let ratings = open.map_or(&[][..], |r| r.ratings.as_slice());
+    let latest = ratings.iter().map(|x| x.session).max().unwrap_or(0);
+    let rated_at = |id: MeasureId, session: i32| {
+        ratings
+            .iter()
+            .any(|x| x.session == session && x.measure == id.as_str())
     };
-    let mut list = Vec::new();
-    for id in measures_for(settings, age) {
-        let m = measures::measure(id);
-        let (show, optional) = match m.kind {
-            MeasureKind::Outcome => (
-                latest == 0 || rated(alliance_measure_for(age)) || !rated(id),
-                false,
-            ),
-            MeasureKind::Alliance => (latest > 0 && rated(outcome_measure_for(age)) && !rated(id), false),
-            MeasureKind::Symptom => (!rated(id), true),
-        };
-        if show {
-            list.push(Pending {
-                id: id.as_str(),
+    let outcome = outcome_measure_for(age);
+    let alliance = alliance_measure_for(age);
+    // A session starts with the outcome measure and ends with the alliance measure.
+    let outcome_due = latest == 0 || rated_at(alliance, latest) || !rated_at(outcome, latest);
+    let alliance_due = latest > 0 && rated_at(outcome, latest) && !rated_at(alliance, latest);
+    // The session the client is at: the next one once the latest has its outcome rating and
+    // another is due; otherwise the latest (or the first).
+    let session = if outcome_due && rated_at(outcome, latest) {
+        latest + 1
+    } else {
+        latest.max(1)
+    };
+    let last_answered = |id: MeasureId| {
+        ratings
+            .iter()
+            .filter(|x| x.measure == id.as_str() && x.session <= session)
+            .map(|x| x.session)
+            .max()
+    };
+    measures_for(settings, age)
+        .into_iter()
+        .filter(|id| match measures::measure(*id).kind {
+            MeasureKind::Outcome => outcome_due,
+            MeasureKind::Alliance => alliance_due,
+            MeasureKind::Symptom => asked
+                .iter()
+                .find(|(m, _)| m == id)
+                .is_some_and(|(_, asking)| asking.due_at(session, last_answered(*id))),
+        })
+        .map(|id| Due { id, session })
+        .collect()
+}
+
+fn listed(due: &[Due]) -> Vec<Pending> {
+    due.iter()
+        .map(|d| {
+            let m = measures::measure(d.id);
+            Pending {
+                id: d.id.as_str(),
                 name: m.name,
                 plain_name: m.plain_name,
-                optional,
-            });
-        }
-    }
-    list
+                optional: false,
+            }
+        })
+        .collect()
+}
+
+async fn due_now(db: &impl ConnectionTrait, client: &VisibleClient) -> Result<Vec<Due>, AppError> {
+    let settings = settings(db, client.account_id).await?;
+    let record = latest_record(db, client, &settings).await?;
+    let asked = asking::stored(db, client.id).await?;
+    Ok(due_in(&settings, client, record.as_ref(), &asked))
 }
 
 /// What the client should complete now.
@@ -67,9 +110,7 @@ pub async fn pending_measures(
     db: &impl ConnectionTrait,
     client: &VisibleClient,
 ) -> Result<Vec<Pending>, AppError> {
-    let settings = settings(db, client.account_id).await?;
-    let record = latest_record(db, client, &settings).await?;
-    Ok(pending_in(&settings, client, record.as_ref()))
+    Ok(listed(&due_now(db, client).await?))
 }
 
 /// The client's own page: what to complete now and, when their provider shares it, their
@@ -85,32 +126,29 @@ pub async fn own_progress(
 ) -> Result<OwnProgress, AppError> {
     let settings = settings(db, client.account_id).await?;
     let record = latest_record(db, client, &settings).await?;
+    let asked = asking::stored(db, client.id).await?;
     Ok(OwnProgress {
-        pending: pending_in(&settings, client, record.as_ref()),
+        pending: listed(&due_in(&settings, client, record.as_ref(), &asked)),
         shared: record.filter(|_| client.client_sees_graph),
     })
 }
 
 /// Refuses a client's rating of a measure that is not due now (each session takes one outcome
-/// and one alliance rating, in that order), so clients cannot invent sessions.
+/// and one alliance rating, in that order, and the questionnaires asked for), so clients cannot
+/// invent sessions. Returns the session the answer belongs to.
 pub(super) async fn check_due(
     db: &impl ConnectionTrait,
     client: &VisibleClient,
     id: MeasureId,
-) -> Result<(), AppError> {
-    if pending_measures(db, client)
-        .await?
-        .iter()
-        .any(|p| p.id == id.as_str())
-    {
-        Ok(())
-    } else {
-        Err(AppError::Invalid(vec![FieldError::new(
+) -> Result<i32, AppError> {
+    match due_now(db, client).await?.into_iter().find(|d| d.id == id) {
+        Some(due) => Ok(due.session),
+        None => Err(AppError::Invalid(vec![FieldError::new(
             "measure",
             format!(
                 "{} is not due now: your provider will let you know when it is.",
                 measures::measure(id).short
             ),
-        )]))
+        )])),
     }
 }

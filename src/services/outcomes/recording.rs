@@ -143,7 +143,7 @@ pub async fn own_measure_due(
         return Err(AppError::NotFound);
     }
     match check_due(db, client, measure).await {
-        Ok(()) => Ok(true),
+        Ok(_) => Ok(true),
         Err(AppError::Invalid(_)) => Ok(false),
         Err(other) => Err(other),
     }
@@ -162,10 +162,18 @@ pub async fn record_own(
     if !measures_for(&settings, age_of(client)).contains(&measure) {
         return Err(AppError::NotFound);
     }
-    check_due(&state.db, client, measure).await?;
+    let due_session = check_due(&state.db, client, measure).await?;
+    // A questionnaire belongs to the session it was asked for, even when answered before that
+    // session's outcome rating; the outcome measure itself opens the next session as usual.
+    let session = match measures::measure(measure).kind {
+        MeasureKind::Symptom => {
+            Some(SessionNumber::new(due_session).map_err(|e| AppError::Invalid(vec![e]))?)
+        }
+        _ => None,
+    };
     let entry = Entry {
         measure,
-        session: Ok(None),
+        session: Ok(session),
         items,
         total: "",
     };
@@ -300,6 +308,9 @@ async fn store_in(
             )),
     )
     .await?;
+    if measure.kind == MeasureKind::Symptom {
+        super::asking::spend_next_session(txn, client.id, id).await?;
+    }
     // The alert first, so that the summary's triage rank counts it.
     let mail = if measure.safety_alert(&items) {
         Some(alerts::raise(txn, now, public_url, client, &stored, origin).await?)
