@@ -19,6 +19,8 @@ pub struct Model {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The address that started it (for the per-address limit on starts).
+    pub ip: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -313,7 +313,28 @@ async fn a_slow_provider_is_given_up_on_after_ten_seconds(app: TestApp) {
     assert!(!signed_in(&browser).await);
 }
 
+/// Anyone may open the practice's link, and each start costs a row and a call to the provider:
+/// an address that starts more than 20 in ten minutes waits, and is told so.
+async fn an_address_that_starts_too_many_sign_ins_waits(app: TestApp) {
+    let Some((provider, owner, _)) = practice(&app).await else {
+        return;
+    };
+    enable(&owner, &provider.issuer, "optional", false, false).await;
+    let browser = app.browser();
+    for _ in 0..20 {
+        start(&browser).await;
+    }
+    let refused = browser.get(&format!("/sso/{PRACTICE}")).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
+    assert!(refused.body.contains("Too many single sign-on attempts"), "{}", refused.body);
+    assert!(refused.location().is_none(), "no trip to the provider");
+    // Ten minutes on, the address may start again.
+    app.clock.advance(10 * 60 + 1);
+    start(&browser).await;
+}
+
 crate::db_tests!(
+    an_address_that_starts_too_many_sign_ins_waits,
     a_callback_from_another_browser_or_a_replay_is_refused,
     an_id_token_with_another_nonce_is_refused,
     a_refusal_at_the_provider_signs_nobody_in,

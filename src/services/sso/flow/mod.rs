@@ -4,7 +4,7 @@
 //! holds the state in a private cookie, so a callback from another browser is refused.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use entities::{account, sso_flow, sso_identity, sso_settings};
 
@@ -27,6 +27,8 @@ use identity::{finish_link, link_by_email, linked_user};
 
 /// SECURITY: a flow not finished within 10 minutes is void.
 pub const FLOW_SECONDS: i64 = 10 * 60;
+/// Sign-ins and links one address may start within `FLOW_SECONDS`.
+pub const STARTS_PER_ADDRESS: u64 = 20;
 const SIGN_IN: &str = "sign_in";
 const LINK: &str = "link";
 
@@ -95,6 +97,21 @@ async fn start(
     user_id: Option<i32>,
     meta: &RequestMeta,
 ) -> Result<Result<Started, Refusal>, AppError> {
+    let now = state.now();
+    let ip = meta.ip.clone().unwrap_or_default();
+    // SECURITY: every start costs a row and a call to the practice's provider, and anyone may
+    // open the link: an address that starts too many in a flow's lifetime waits.
+    let recent = sso_flow::Entity::find()
+        .filter(sso_flow::Column::Ip.eq(ip.as_str()))
+        .filter(sso_flow::Column::CreatedAt.gt(now - FLOW_SECONDS))
+        .count(&state.db)
+        .await?;
+    if recent >= STARTS_PER_ADDRESS {
+        return Err(AppError::TooMany {
+            retry_after: FLOW_SECONDS,
+            message: "Too many single sign-on attempts from your network. Wait ten minutes, then try again.".into(),
+        });
+    }
     let provider = provider(state, settings)?;
     let authorization = match oidc::authorize(&state.http, &provider).await {
         Ok(authorization) => authorization,
@@ -109,7 +126,6 @@ async fn start(
             return Ok(Err(refusal(502, PROVIDER_DOWN)));
         }
     };
-    let now = state.now();
     sso_flow::ActiveModel {
         state_hash: Set(sha256_hex(&authorization.state)),
         account_id: Set(settings.account_id),
@@ -121,6 +137,7 @@ async fn start(
         created_at: Set(now),
         expires_at: Set(now + FLOW_SECONDS),
         used_at: Set(None),
+        ip: Set(ip.chars().take(64).collect()),
         ..Default::default()
     }
     .insert(&state.db)
