@@ -326,7 +326,11 @@ async fn an_address_that_starts_too_many_sign_ins_waits(app: TestApp) {
     }
     let refused = browser.get(&format!("/sso/{PRACTICE}")).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
-    assert!(refused.body.contains("Too many single sign-on attempts"), "{}", refused.body);
+    assert!(
+        refused.body.contains("Too many single sign-on attempts"),
+        "{}",
+        refused.body
+    );
     assert!(refused.location().is_none(), "no trip to the provider");
     // Ten minutes on, the address may start again.
     app.clock.advance(10 * 60 + 1);

@@ -109,7 +109,8 @@ async fn start(
     if recent >= STARTS_PER_ADDRESS {
         return Err(AppError::TooMany {
             retry_after: FLOW_SECONDS,
-            message: "Too many single sign-on attempts from your network. Wait ten minutes, then try again.".into(),
+            message: "Too many single sign-on attempts from your network. Wait ten minutes, then try again."
+                .into(),
         });
     }
     let provider = provider(state, settings)?;
