@@ -62,6 +62,7 @@ pub enum MigrateAction {
 /// Runs the command line's choice to its end.
 pub fn run(cli: Cli) -> ExitCode {
     let figment = rocket::Config::figment();
+    crate::logging::init_from_figment(&figment);
     let command = cli.command.unwrap_or(Command::Serve);
     rocket::execute(async move {
         match command {

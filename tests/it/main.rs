@@ -27,6 +27,7 @@ mod fuzz;
 mod hardening;
 mod instances;
 mod invite_schedules;
+mod logs;
 mod mail;
 mod measures_link;
 mod metrics;
