@@ -8,7 +8,7 @@
 //! header, cookies included) never print; the request line written here carries what they said.
 //! `log_level` keeps Rocket's meaning: `off`; `critical` (warnings, errors and the request
 //! lines); `normal` (with information); `debug` (with the service's own debug records; other
-//! crates never log below information here, as their debug output holds headers and bodies).
+//! crates log warnings and errors only, as their debug output holds headers and bodies).
 
 pub mod redact;
 pub mod request;
@@ -188,7 +188,9 @@ fn keep(metadata: &Metadata<'_>, verbosity: Verbosity) -> bool {
     }
     let ours =
         target.starts_with("outcomes") || target.starts_with("entities") || target.starts_with("migrations");
-    ours || level <= Level::Info
+    // Other crates: warnings and errors (their information is chatter such as PostgreSQL's
+    // "relation already exists, skipping"), but which migrations ran.
+    ours || level <= Level::Warn || (level == Level::Info && target.starts_with("sea_orm_migration"))
 }
 
 impl log::Log for Logger {
@@ -267,6 +269,11 @@ mod tests {
             "guard failures with values"
         );
         assert!(!meta("hyper::proto::h1::io", Level::Trace), "bytes on the wire");
+        assert!(!meta("sqlx::postgres::notice", Level::Info), "chatter");
+        assert!(
+            meta("sea_orm_migration::migrator", Level::Info),
+            "which migrations ran"
+        );
         assert!(meta("rocket::server::_", Level::Error), "a handler panicked");
         assert!(meta("rocket::launch", Level::Info));
         assert!(meta("outcomes::services::outbox", Level::Debug));

@@ -30,11 +30,32 @@ pub fn log_file() -> &'static Path {
             .ok()
             .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "tests".into());
-        let path = dir.join(format!("{binary}.log"));
+        // One file per run of this binary (runs may overlap); earlier runs' files are removed.
+        forget_earlier_runs(&dir, &binary);
+        let path = dir.join(format!("{binary}-{}.log", std::process::id()));
         let file = std::fs::File::create(&path).expect("log file");
         outcomes::logging::capture(file);
         path
     })
+}
+
+/// Removes the log files of this binary's runs that have ended (their process is gone).
+fn forget_earlier_runs(dir: &Path, binary: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(&format!("{binary}-"))
+            .and_then(|rest| rest.strip_suffix(".log"))
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// How long the log is now (a test reads only what comes after).
@@ -82,11 +103,14 @@ pub fn note_fields(base: &str, fields: &[(&str, &str)]) {
     }
 }
 
-/// A path a test asked for: its query values and any link token in it.
+/// A path a test asked for: its secret query values and any link token in it.
 pub fn note_path(base: &str, path: &str) {
     if let Some((_, query)) = path.split_once('?') {
-        for (_, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            note(base, &value);
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            // `state` of a single sign-on callback; `?saved=rating` is no secret.
+            if secret_field(&name) || name == "state" {
+                note(base, &value);
+            }
         }
     }
     for token in link_tokens(path) {

@@ -15,6 +15,7 @@ mod access;
 mod accounts;
 mod api;
 mod authenticator;
+mod backup;
 mod binary;
 mod cli;
 mod clinicians;
