@@ -636,6 +636,7 @@ async fn id_of(app: &TestApp, login: &str) -> i32 {
 }
 
 async fn api_post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    crate::common::secrets::note_json(&app.base, &body);
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1{path}", app.base))
         .header("User-Agent", "OutcomesApp/1.0 (iPhone; iOS 18.0)")
@@ -644,7 +645,9 @@ async fn api_post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value)
         .await
         .expect("request");
     let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let answer = response.json().await.unwrap_or(Value::Null);
+    crate::common::secrets::note_json(&app.base, &answer);
+    (status, answer)
 }
 
 async fn the_api_accepts_the_same_factors(app: TestApp) {
