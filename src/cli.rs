@@ -63,6 +63,14 @@ pub enum MigrateAction {
 pub fn run(cli: Cli) -> ExitCode {
     let figment = rocket::Config::figment();
     let command = cli.command.unwrap_or(Command::Serve);
+    let (verbosity, format) = crate::logging::settings_of(&figment);
+    // The other commands print their own result: only warnings and errors beside it.
+    let verbosity = if matches!(command, Command::Serve) {
+        verbosity
+    } else {
+        verbosity.min(crate::logging::Verbosity::Critical)
+    };
+    crate::logging::init(verbosity, format);
     rocket::execute(async move {
         match command {
             Command::Serve => match crate::rocket(figment).launch().await {

@@ -32,6 +32,7 @@ struct RawSettings {
     metrics_token: Option<String>,
     #[serde(deserialize_with = "number_or_text")]
     outbox_poll_ms: Option<u64>,
+    log_format: Option<String>,
 }
 
 /// A number given as a number or as text (`("outbox_poll_ms", "50")` in a figment).
@@ -135,6 +136,8 @@ pub struct Settings {
     /// How often each instance's outbox worker looks for due messages (it is also woken at
     /// once when a message is queued); default 5 s, at least 50 ms.
     pub outbox_poll: std::time::Duration,
+    /// `text` (default) or `json`: one object per line for log shippers (`crate::logging`).
+    pub log_format: crate::logging::Format,
 }
 
 impl Settings {
@@ -249,6 +252,7 @@ impl Settings {
                 .collect::<Result<Vec<_>, _>>()?,
             None => vec![phone_region.clone()],
         };
+        let log_format = crate::logging::Format::parse(raw.log_format.as_deref().unwrap_or_default())?;
         let secret_key = raw
             .secret_key
             .filter(|k| !k.trim().is_empty())
@@ -266,6 +270,7 @@ impl Settings {
             sms_countries,
             metrics_token: raw.metrics_token.filter(|t| !t.trim().is_empty()).map(Secret),
             outbox_poll: std::time::Duration::from_millis(raw.outbox_poll_ms.unwrap_or(5000).max(50)),
+            log_format,
         })
     }
 }

@@ -100,10 +100,16 @@ impl From<rocket::tokio::task::JoinError> for AppError {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         match &self {
-            Self::Internal(detail) => log::error!("internal error on {}: {detail}", request.uri()),
-            Self::Unavailable(detail) => {
-                log::warn!("database unavailable on {}: {detail}", request.uri());
-            }
+            Self::Internal(detail) => log::error!(
+                "request {}: internal error on {}: {detail}",
+                crate::logging::request::id(request),
+                crate::logging::request::safe_path(request)
+            ),
+            Self::Unavailable(detail) => log::warn!(
+                "request {}: database unavailable on {}: {detail}",
+                crate::logging::request::id(request),
+                crate::logging::request::safe_path(request)
+            ),
             _ => {}
         }
         let mut response = error_page(self.status(), &self.public_message());

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod ops;
@@ -43,6 +44,8 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
 
 /// The app with a movable clock and a count of its SQL statements.
 pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCounter) -> Rocket<Build> {
+    // Ours before Rocket's (see `logging`): Rocket then keeps its own request lines to itself.
+    logging::init_from_figment(&figment);
     let prepared = config::prepare_figment(figment.clone());
     // SECURITY: Rocket would believe `X-Real-IP` from anyone; the client's address is worked out
     // by `auth::guards::client_address`, which trusts headers only from configured proxies.
@@ -72,6 +75,8 @@ pub fn rocket_with_instruments(figment: Figment, clock: Clock, queries: QueryCou
                 }
             },
         ))
+        // First: it sees the path as asked, before the step-up fairing may rewrite it.
+        .attach(logging::request::RequestLog)
         .attach(assets::templates_fairing())
         .attach(SecurityHeaders)
         .attach(metrics::RequestCounter)

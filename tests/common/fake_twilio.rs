@@ -155,6 +155,8 @@ fn fetch_account(sid_json: &str, auth: BasicAuth) -> (Status, Value) {
 
 impl FakeTwilio {
     pub async fn start() -> Self {
+        // Our logger before this Rocket's (see `secrets`).
+        super::secrets::log_file();
         let inner = Arc::new(Mutex::new(Inner::default()));
         let (tx, rx) = oneshot::channel();
         let tx = Mutex::new(Some(tx));

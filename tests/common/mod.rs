@@ -7,6 +7,7 @@ pub mod chromium;
 pub mod fake_twilio;
 pub mod oidc_provider;
 pub mod passkeys;
+pub mod secrets;
 pub mod smtp;
 pub mod tools;
 
@@ -46,8 +47,10 @@ macro_rules! db_tests {
                 async fn $name() {
                     let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.expect("sqlite app");
                     let audit = app.audit_check();
+                    let secrets = app.secret_check();
                     super::$name(app).await;
                     audit.run().await;
+                    secrets.run();
                 }
             )*
         }
@@ -57,8 +60,10 @@ macro_rules! db_tests {
                 async fn $name() {
                     if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
                         let audit = app.audit_check();
+                        let secrets = app.secret_check();
                         super::$name(app).await;
                         audit.run().await;
+                        secrets.run();
                     }
                 }
             )*
@@ -169,6 +174,8 @@ pub struct TestApp {
     pub twilio: FakeTwilio,
     pub data_dir: PathBuf,
     pub db_url: String,
+    /// Where this app's part of the process's log begins (`secrets`).
+    pub log_from: u64,
     shutdown: rocket::Shutdown,
     temp_dir: Arc<tempfile::TempDir>,
     database: Arc<TestDatabase>,
@@ -209,6 +216,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, options: AppOptions) -> Option<Self> {
+        secrets::log_file();
+        let log_from = secrets::log_len();
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(TestDatabase::create(backend, dir.path()).await?);
         let twilio = FakeTwilio::start().await;
@@ -271,6 +280,7 @@ impl TestApp {
             twilio,
             data_dir: dir.path().to_path_buf(),
             db_url: db.url.clone(),
+            log_from,
             shutdown,
             temp_dir: Arc::new(dir),
             database: db,
@@ -280,6 +290,17 @@ impl TestApp {
     /// Reads this app's audit rows once the test is over (see `audit_check`).
     pub fn audit_check(&self) -> audit_check::AuditCheck {
         audit_check::AuditCheck::new(self.database.clone(), self.temp_dir.clone())
+    }
+
+    /// Looks for this test's secrets in the log once the test is over (see `secrets`).
+    pub fn secret_check(&self) -> secrets::SecretCheck {
+        secrets::SecretCheck {
+            base: self.base.clone(),
+            from: self.log_from,
+            twilio: self.twilio.clone(),
+            data_dir: self.data_dir.clone(),
+            _dir: self.temp_dir.clone(),
+        }
     }
 
     /// A new browser (its own cookie jar) with a Chrome User-Agent.
@@ -430,18 +451,23 @@ impl Browser {
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        Self::read(
+        secrets::note_path(&self.base, path);
+        let answer = Self::read(
             self.client
                 .get(format!("{}{path}", self.base))
                 .send()
                 .await
                 .expect("GET"),
         )
-        .await
+        .await;
+        secrets::note_cookies(&self.base, &answer.headers);
+        answer
     }
 
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        Self::read(
+        secrets::note_path(&self.base, path);
+        secrets::note_fields(&self.base, fields);
+        let answer = Self::read(
             self.client
                 .post(format!("{}{path}", self.base))
                 .form(fields)
@@ -449,7 +475,9 @@ impl Browser {
                 .await
                 .expect("POST"),
         )
-        .await
+        .await;
+        secrets::note_cookies(&self.base, &answer.headers);
+        answer
     }
 
     /// Opens `page`, takes its CSRF token, and posts `fields` to `action`.
@@ -556,6 +584,7 @@ pub async fn create_client(staff: &Browser, provider_id: Option<i32>, phone: &st
     );
     let login = answer.element_text("client-user-id").expect("user ID shown");
     let password = answer.element_text("client-password").expect("password shown");
+    secrets::note(&staff.base, &password);
     let document = scraper::Html::parse_document(&answer.body);
     let selector = scraper::Selector::parse("a[href^='/clients/']").expect("selector");
     let id = document

@@ -26,6 +26,7 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body
         request = request.bearer_auth(token);
     }
     if let Some(body) = body {
+        crate::common::secrets::note_json(&app.base, &body);
         request = request.json(&body);
     }
     let response = request.send().await.expect("request");
@@ -33,6 +34,7 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body
     let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();
     let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path} answered JSON, got: {text}"));
+    crate::common::secrets::note_json(&app.base, &json);
     Reply {
         status,
         headers,

@@ -9,6 +9,7 @@ use super::authenticator::{
 use crate::common::{STRONG_PASSWORD, TestApp, create_staff, totp_at};
 
 async fn api_post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    crate::common::secrets::note_json(&app.base, &body);
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1{path}", app.base))
         .header("User-Agent", "OutcomesApp/1.0 (iPhone; iOS 18.0)")
@@ -17,7 +18,9 @@ async fn api_post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value)
         .await
         .expect("request");
     let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let answer = response.json().await.unwrap_or(Value::Null);
+    crate::common::secrets::note_json(&app.base, &answer);
+    (status, answer)
 }
 
 async fn the_api_accepts_the_same_factors(app: TestApp) {

@@ -4,14 +4,12 @@
 use std::path::Path;
 use std::process::Output;
 
-use reqwest::StatusCode;
-
-use crate::binary::{Served, free_port, run, sign_up_and_in};
+use crate::binary::{free_port, run};
 use crate::common::smtp::SmtpServer;
-use crate::common::{Backend, FakeTwilio, TestDatabase, create_client, create_staff, fake_twilio};
+use crate::common::{Backend, FakeTwilio, TestDatabase, fake_twilio};
 
 /// `run` off the async workers (the fake Twilio in this process must keep answering).
-async fn run_async(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
+pub(crate) async fn run_async(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     let dir = dir.to_path_buf();
     let args: Vec<String> = args.iter().map(std::string::ToString::to_string).collect();
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
@@ -24,11 +22,11 @@ async fn run_async(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output 
     .expect("the command ran")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -140,84 +138,6 @@ async fn migrate_applies_lists_and_reverts_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_applies_lists_and_reverts_on_postgres() {
     migrate_applies_lists_and_reverts(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backup_taken_while_serving_restores_with_every_rating() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let served = Served::start(dir.path(), &[], &[]).await;
-    let owner = served.browser();
-    sign_up_and_in(&owner, "olivia").await;
-    let pat = create_staff(&owner, "provider", "pat", "", None).await;
-    for (n, totals) in [["19.2", "22", "25.5"], ["30", "28.1", "31"]].iter().enumerate() {
-        let (id, _, _) = create_client(&owner, Some(pat), "").await;
-        for total in totals {
-            let page = format!("/clients/{id}");
-            let answer = owner
-                .submit(
-                    &page,
-                    &format!("{page}/ratings"),
-                    &[
-                        ("measure", "ors"),
-                        ("session", ""),
-                        ("total", total),
-                        ("source", "paper"),
-                    ],
-                )
-                .await;
-            assert_eq!(
-                answer.status,
-                StatusCode::SEE_OTHER,
-                "client {n}: {}",
-                answer.body
-            );
-        }
-    }
-    let original = owner.get("/export.csv").await;
-    assert_eq!(original.status, StatusCode::OK);
-    assert_eq!(
-        original.body.lines().count(),
-        7,
-        "a header and six ratings: {}",
-        original.body
-    );
-
-    // The service keeps running (and holding its connections) while the copy is taken.
-    let file = dir.path().join("backup.sqlite");
-    let backup = run_async(dir.path(), &["backup", "backup.sqlite"], &[]).await;
-    assert!(backup.status.success(), "{}", stderr(&backup));
-    assert!(stdout(&backup).contains("backed up to"));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&file).expect("backup").permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "the copy is private");
-    }
-    assert_eq!(
-        owner.get("/healthz").await.status,
-        StatusCode::OK,
-        "still serving"
-    );
-    let again = run_async(dir.path(), &["backup", "backup.sqlite"], &[]).await;
-    assert!(!again.status.success(), "an existing file is never overwritten");
-    drop(served);
-
-    // Restore: a new folder whose database is the copy, with the same secret key.
-    let restored_dir = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir_all(restored_dir.path().join("data")).expect("data");
-    std::fs::copy(&file, restored_dir.path().join("data/outcomes.sqlite")).expect("restore");
-    std::fs::copy(
-        dir.path().join("data/secret_key"),
-        restored_dir.path().join("data/secret_key"),
-    )
-    .expect("key");
-    let restored = Served::start(restored_dir.path(), &[], &[]).await;
-    let browser = restored.browser();
-    let answer = browser.login("olivia", crate::common::STRONG_PASSWORD).await;
-    assert_eq!(answer.location(), Some("/"), "{}", answer.body);
-    let copy = browser.get("/export.csv").await;
-    assert_eq!(copy.status, StatusCode::OK);
-    assert_eq!(copy.body, original.body, "every rating read back from the copy");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use crate::services::dashboards::{self, CaseloadRow};
 use crate::services::outcomes::{self, CHOOSE_A_MEASURE, ClientJson, Entry, RecordedJson, Source};
 use crate::state::AppState;
 
-use super::openapi::ApiErrors;
+use super::errors::{ClientErrors, RatingErrors, RoleErrors};
 use super::{ApiResult, body};
 
 /// `GET /clients`: the caller's caseload.
@@ -27,7 +27,7 @@ struct Caseload {
 
 /// The caller's caseload (staff).
 #[utoipa::path(get, path = "/api/v1/clients", tag = "staff", security(("bearer" = [])),
-    responses((status = 200, description = "The clients this person may see", body = Caseload), ApiErrors))]
+    responses((status = 200, description = "The clients this person may see", body = Caseload), RoleErrors))]
 #[get("/clients")]
 async fn caseload(state: &State<AppState>, caller: ApiStaff) -> ApiResult<Json<Caseload>> {
     let clients = dashboards::caseload(&state.db, &caller).await?;
@@ -37,7 +37,7 @@ async fn caseload(state: &State<AppState>, caller: ApiStaff) -> ApiResult<Json<C
 /// One client's current episode: ratings, expected trajectory and flags (staff; audited).
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "staff", security(("bearer" = [])),
     params(("id" = i32, Path, description = "The client's id")),
-    responses((status = 200, description = "The client", body = ClientJson), ApiErrors))]
+    responses((status = 200, description = "The client", body = ClientJson), ClientErrors))]
 #[get("/clients/<id>")]
 async fn client(
     state: &State<AppState>,
@@ -68,7 +68,7 @@ pub(super) fn as_text(scores: &[f64]) -> Vec<String> {
 #[utoipa::path(post, path = "/api/v1/clients/{id}/ratings", tag = "staff", security(("bearer" = [])),
     params(("id" = i32, Path, description = "The client's id")),
     request_body = RatingBody,
-    responses((status = 201, description = "Stored", body = RecordedJson), ApiErrors))]
+    responses((status = 201, description = "Stored", body = RecordedJson), RatingErrors))]
 #[post("/clients/<id>/ratings", data = "<data>")]
 async fn add_rating(
     state: &State<AppState>,

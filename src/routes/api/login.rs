@@ -19,7 +19,10 @@ use crate::services::{Account, User};
 use crate::sms::SmsError;
 use crate::state::AppState;
 
-use super::openapi::{ApiErrors, PlanSchema, RoleSchema};
+use super::errors::{
+    LoginErrors, PasskeyLoginErrors, PasskeyOptionsErrors, ResendErrors, SignedInErrors, VerifyErrors,
+};
+use super::openapi::{PlanSchema, RoleSchema};
 use super::{ApiError, ApiResult, body};
 
 /// Who is signed in, as every sign-in answer and `/me` show it.
@@ -147,7 +150,7 @@ struct LoginBody {
     responses(
         (status = 200, description = "Signed in: no second step needed", body = SignedInJson),
         (status = 202, description = "A second step is needed (a code was texted, or the app's)", body = ChallengeJson),
-        ApiErrors,
+        LoginErrors,
     ))]
 #[post("/login", data = "<data>")]
 async fn login_route(
@@ -227,7 +230,7 @@ struct VerifyBody {
 #[utoipa::path(post, path = "/api/v1/login/verify", tag = "sign-in", request_body = VerifyBody,
     responses(
         (status = 200, description = "Signed in; `device_token` registers this app", body = SignedInJson),
-        ApiErrors,
+        VerifyErrors,
     ))]
 #[post("/login/verify", data = "<data>")]
 async fn verify(
@@ -294,7 +297,7 @@ async fn verify(
 #[utoipa::path(post, path = "/api/v1/login/passkey/options", tag = "sign-in",
     responses(
         (status = 200, description = "WebAuthn `PublicKeyCredentialRequestOptions` (as `{publicKey: …}`)", body = Object),
-        ApiErrors,
+        PasskeyOptionsErrors,
     ))]
 #[post("/login/passkey/options")]
 async fn passkey_options(state: &State<AppState>) -> ApiResult<Json<serde_json::Value>> {
@@ -313,7 +316,7 @@ struct PasskeyBody {
 #[utoipa::path(post, path = "/api/v1/login/passkey", tag = "sign-in", request_body = PasskeyBody,
     responses(
         (status = 200, description = "Signed in with the passkey alone", body = SignedInJson),
-        ApiErrors,
+        PasskeyLoginErrors,
     ))]
 #[post("/login/passkey", data = "<data>")]
 async fn passkey_login(
@@ -351,7 +354,7 @@ struct ResendBody {
 #[utoipa::path(post, path = "/api/v1/login/resend", tag = "sign-in", request_body = ResendBody,
     responses(
         (status = 202, description = "A new code was texted (or `delivered: false` says why not)", body = ChallengeJson),
-        ApiErrors,
+        ResendErrors,
     ))]
 #[post("/login/resend", data = "<data>")]
 async fn resend(
@@ -392,7 +395,7 @@ struct Done {
 
 /// Revokes the bearer token.
 #[utoipa::path(post, path = "/api/v1/logout", tag = "sign-in", security(("bearer" = [])),
-    responses((status = 200, description = "Signed out", body = Done), ApiErrors))]
+    responses((status = 200, description = "Signed out", body = Done), SignedInErrors))]
 #[post("/logout")]
 async fn logout(state: &State<AppState>, caller: ApiUser) -> ApiResult<Json<Done>> {
     api::revoke(&state.db, caller.token.id).await?;
@@ -416,7 +419,7 @@ struct MeJson {
 
 /// The signed-in person and their practice.
 #[utoipa::path(get, path = "/api/v1/me", tag = "sign-in", security(("bearer" = [])),
-    responses((status = 200, description = "Who is signed in", body = MeJson), ApiErrors))]
+    responses((status = 200, description = "Who is signed in", body = MeJson), SignedInErrors))]
 #[get("/me")]
 fn me(caller: ApiUser) -> Json<MeJson> {
     Json(MeJson {

@@ -3,6 +3,7 @@
 //! `{"error": {"code", "message"}}`.
 
 mod clients;
+mod errors;
 mod login;
 mod my;
 pub mod openapi;

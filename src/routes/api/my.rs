@@ -15,7 +15,7 @@ use crate::services::outcomes::{self, Pending, RecordedJson};
 use crate::state::AppState;
 
 use super::clients::as_text;
-use super::openapi::ApiErrors;
+use super::errors::{RatingErrors, RoleErrors};
 use super::{ApiResult, body};
 
 /// `GET /my/measures`: what the client should complete now.
@@ -26,7 +26,7 @@ struct PendingList {
 
 /// The measures the signed-in client should complete now.
 #[utoipa::path(get, path = "/api/v1/my/measures", tag = "clients", security(("bearer" = [])),
-    responses((status = 200, description = "Pending measures", body = PendingList), ApiErrors))]
+    responses((status = 200, description = "Pending measures", body = PendingList), RoleErrors))]
 #[get("/my/measures")]
 async fn my_measures(state: &State<AppState>, caller: ApiClient) -> ApiResult<Json<PendingList>> {
     let me = clients::own_record(&caller);
@@ -43,7 +43,7 @@ struct MyRatingBody {
 #[utoipa::path(post, path = "/api/v1/my/measures/{measure}", tag = "clients", security(("bearer" = [])),
     params(("measure" = String, Path, description = "The measure's id, e.g. `ors`")),
     request_body = MyRatingBody,
-    responses((status = 201, description = "Stored", body = RecordedJson), ApiErrors))]
+    responses((status = 201, description = "Stored", body = RecordedJson), RatingErrors))]
 #[post("/my/measures/<measure>", data = "<data>")]
 async fn my_submit(
     state: &State<AppState>,

@@ -8,7 +8,7 @@ use rocket::http::ContentType;
 use rocket::{Route, get, routes};
 use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use crate::domain::schema::{AgeGroupSchema, FlagSchema, PlanSchema, RoleSchema};
 
@@ -69,41 +69,6 @@ pub struct ErrorDetail {
     /// The field at fault, for `invalid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-}
-
-/// The errors any endpoint may answer (which ones, and when, are in docs/api.md).
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum ApiErrors {
-    /// `malformed_json`: the body is not JSON.
-    #[response(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthorized` (no valid bearer token), `invalid_credentials`, `invalid_code` or
-    /// `passkey_refused`.
-    #[response(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden` (the role cannot use this endpoint), `phone_required`, `sms_not_allowed`,
-    /// `authenticator_setup_required`, `passkey_setup_required`.
-    #[response(status = 403)]
-    Forbidden(ErrorJson),
-    /// `not_found`: no such resource, or not yours to see.
-    #[response(status = 404)]
-    NotFound(ErrorJson),
-    /// `challenge_expired`: the code can no longer be used.
-    #[response(status = 410)]
-    Gone(ErrorJson),
-    /// `too_large`: the body is over 64 KiB.
-    #[response(status = 413)]
-    TooLarge(ErrorJson),
-    /// `invalid`: a value could not be read (`field` names it).
-    #[response(status = 422)]
-    Invalid(ErrorJson),
-    /// `rate_limited`: wait the `Retry-After` seconds.
-    #[response(status = 429)]
-    RateLimited(ErrorJson),
-    /// `unavailable`: the database cannot be reached.
-    #[response(status = 503)]
-    Unavailable(ErrorJson),
 }
 
 #[get("/openapi.json")]
