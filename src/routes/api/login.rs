@@ -1,33 +1,31 @@
-//! The app's sign-in: password, second step, resend, logout, and who is signed in. The
-//! decisions are `services::sign_in`'s, exactly as on the web; this file turns them into JSON.
+//! The app's sign-in: password, second step and resend (a passkey alone: `passkey`; who is signed
+//! in and signing out: `session`). The decisions are `services::sign_in`'s, exactly as on the
+//! web; this file turns them into JSON.
 
 use rocket::data::{Data, Limits};
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{Route, State, get, post, routes};
+use rocket::{Route, State, post, routes};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::RequestMeta;
-use crate::auth::api::{self, ApiUser};
 use crate::auth::device::DeviceToken;
 use crate::domain::phone::mask;
-use crate::domain::{Factor, Factors, Plan, Role};
+use crate::domain::{Factor, Factors, Role};
 use crate::error::AppError;
-use crate::services::second_step::{self, Challenge, Method, Methods, passkey};
+use crate::services::second_step::{self, Challenge, Method, Methods};
 use crate::services::sign_in::{self, Channel, Completion, FirstFactor, Next, PendingSignIn, password};
 use crate::services::{Account, User};
 use crate::sms::SmsError;
 use crate::state::AppState;
 
-use super::errors::{
-    LoginErrors, PasskeyLoginErrors, PasskeyOptionsErrors, ResendErrors, SignedInErrors, VerifyErrors,
-};
-use super::openapi::{PlanSchema, RoleSchema};
+use super::errors::{LoginErrors, ResendErrors, VerifyErrors};
+use super::openapi::RoleSchema;
 use super::{ApiError, ApiResult, body};
 
 /// Who is signed in, as every sign-in answer and `/me` show it.
 #[derive(Serialize, utoipa::ToSchema)]
-struct UserJson {
+pub(super) struct UserJson {
     id: i32,
     #[schema(value_type = RoleSchema)]
     role: Role,
@@ -35,7 +33,7 @@ struct UserJson {
 }
 
 impl UserJson {
-    fn of(user: &User) -> Self {
+    pub(super) fn of(user: &User) -> Self {
         Self {
             id: user.id,
             role: user.role,
@@ -46,7 +44,7 @@ impl UserJson {
 
 /// `200`: signed in.
 #[derive(Serialize, utoipa::ToSchema)]
-struct SignedInJson {
+pub(super) struct SignedInJson {
     access_token: String,
     /// Always `Bearer`.
     #[schema(example = "Bearer")]
@@ -104,7 +102,11 @@ enum LoginAnswer {
     Challenge((Status, Json<ChallengeJson>)),
 }
 
-fn signed_in(user: &User, started: sign_in::Started, device: Option<DeviceToken>) -> Json<SignedInJson> {
+pub(super) fn signed_in(
+    user: &User,
+    started: sign_in::Started,
+    device: Option<DeviceToken>,
+) -> Json<SignedInJson> {
     Json(SignedInJson {
         access_token: started.token,
         token_type: "Bearer",
@@ -293,58 +295,6 @@ async fn verify(
     }
 }
 
-/// Request options for signing in with a passkey alone (discoverable: no user ID needed).
-#[utoipa::path(post, path = "/api/v1/login/passkey/options", tag = "sign-in",
-    responses(
-        (status = 200, description = "WebAuthn `PublicKeyCredentialRequestOptions` (as `{publicKey: …}`)", body = Object),
-        PasskeyOptionsErrors,
-    ))]
-#[post("/login/passkey/options")]
-async fn passkey_options(state: &State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(passkey::start_sign_in(state, false).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-struct PasskeyBody {
-    /// The `PublicKeyCredential` the authenticator returned, as JSON (WebAuthn).
-    #[schema(value_type = Object)]
-    credential: serde_json::Value,
-}
-
-/// A passkey alone signs the person in, as on the web: user verification makes it two factors;
-/// the app is registered (a new `device_token`) as after any second step.
-#[utoipa::path(post, path = "/api/v1/login/passkey", tag = "sign-in", request_body = PasskeyBody,
-    responses(
-        (status = 200, description = "Signed in with the passkey alone", body = SignedInJson),
-        PasskeyLoginErrors,
-    ))]
-#[post("/login/passkey", data = "<data>")]
-async fn passkey_login(
-    state: &State<AppState>,
-    limits: &Limits,
-    data: Data<'_>,
-    meta: RequestMeta,
-) -> ApiResult<Json<SignedInJson>> {
-    let input: PasskeyBody = body(limits, data).await?;
-    let Some(first) = sign_in::passkey::check(state, &input.credential, &meta).await? else {
-        return Err(ApiError::new(
-            Status::Unauthorized,
-            "passkey_refused",
-            "That passkey could not sign you in.",
-        ));
-    };
-    let finished = sign_in::finish(
-        state,
-        &first.user,
-        &first.account,
-        first.factors.clone(),
-        Channel::App,
-        &meta,
-    )
-    .await?;
-    Ok(signed_in(&first.user, finished.started, finished.device))
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ResendBody {
     challenge_id: String,
@@ -388,58 +338,6 @@ async fn resend(
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-struct Done {
-    ok: bool,
-}
-
-/// Revokes the bearer token.
-#[utoipa::path(post, path = "/api/v1/logout", tag = "sign-in", security(("bearer" = [])),
-    responses((status = 200, description = "Signed out", body = Done), SignedInErrors))]
-#[post("/logout")]
-async fn logout(state: &State<AppState>, caller: ApiUser) -> ApiResult<Json<Done>> {
-    api::revoke(&state.db, caller.token.id).await?;
-    Ok(Json(Done { ok: true }))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct AccountJson {
-    id: i32,
-    name: String,
-    #[schema(value_type = PlanSchema)]
-    plan: Plan,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct MeJson {
-    #[serde(flatten)]
-    user: UserJson,
-    account: AccountJson,
-}
-
-/// The signed-in person and their practice.
-#[utoipa::path(get, path = "/api/v1/me", tag = "sign-in", security(("bearer" = [])),
-    responses((status = 200, description = "Who is signed in", body = MeJson), SignedInErrors))]
-#[get("/me")]
-fn me(caller: ApiUser) -> Json<MeJson> {
-    Json(MeJson {
-        user: UserJson::of(&caller.user),
-        account: AccountJson {
-            id: caller.account.id,
-            name: caller.account.name.clone(),
-            plan: caller.account.plan,
-        },
-    })
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![
-        login_route,
-        verify,
-        resend,
-        logout,
-        me,
-        passkey_options,
-        passkey_login
-    ]
+    routes![login_route, verify, resend]
 }

@@ -7,6 +7,8 @@ mod errors;
 mod login;
 mod my;
 pub mod openapi;
+mod passkey;
+mod session;
 
 use rocket::data::{Data, Limits, ToByteUnit};
 use rocket::http::{Header, Status};
@@ -123,6 +125,8 @@ pub(crate) async fn body<T: DeserializeOwned>(limits: &Limits, data: Data<'_>) -
 pub fn routes() -> Vec<Route> {
     [
         login::routes(),
+        passkey::routes(),
+        session::routes(),
         clients::routes(),
         my::routes(),
         openapi::routes(),

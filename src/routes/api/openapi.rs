@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use crate::domain::schema::{AgeGroupSchema, FlagSchema, PlanSchema, RoleSchema};
 
-use super::{clients, login, my};
+use super::{clients, login, my, passkey, session};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,10 +24,10 @@ use super::{clients, login, my};
         login::login_route,
         login::verify,
         login::resend,
-        login::passkey_options,
-        login::passkey_login,
-        login::logout,
-        login::me,
+        passkey::passkey_options,
+        passkey::passkey_login,
+        session::logout,
+        session::me,
         clients::caseload,
         clients::client,
         clients::add_rating,
