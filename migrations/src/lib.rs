@@ -17,6 +17,7 @@ mod m20261130_000031_create_sso;
 mod m20261130_000050_create_outbox;
 mod m20261130_000051_create_measure_links;
 mod m20261130_000052_create_invite_schedules;
+mod m20261130_000060_add_audit_keyset_indexes;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000050_create_outbox::Migration),
             Box::new(m20261130_000051_create_measure_links::Migration),
             Box::new(m20261130_000052_create_invite_schedules::Migration),
+            Box::new(m20261130_000060_add_audit_keyset_indexes::Migration),
         ]
     }
 }
