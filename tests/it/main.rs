@@ -15,6 +15,7 @@ mod access;
 mod accounts;
 mod api;
 mod api_caseload;
+mod audit_pages;
 mod authenticator;
 mod binary;
 mod cli;
