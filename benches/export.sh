@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 clients=${CLIENTS:-100000}
 [ "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target/release/outcomes"
+bin="${BIN:-$target/release/outcomes}"
 data=$(mktemp -d)
 port=${PORT:-8191}
 jar="$data/cookies"

@@ -172,11 +172,11 @@ fn read(query: &AuditQuery<'_>, locale: &Locale, form: &mut FormState) -> Option
             "The last day must not be before the first.",
         ));
     }
+    // Both cursors at once, or one that does not read, falls back to the newest page.
     let at = match (blank(query.older), blank(query.newer)) {
-        (None, None) => PageAt::Newest,
         (Some(text), None) => cursor(text).map_or(PageAt::Newest, |(t, i)| PageAt::Older(t, i)),
         (None, Some(text)) => cursor(text).map_or(PageAt::Newest, |(t, i)| PageAt::Newer(t, i)),
-        (Some(_), Some(_)) => PageAt::Newest,
+        _ => PageAt::Newest,
     };
     if at == PageAt::Newest && (blank(query.older).is_some() || blank(query.newer).is_some()) {
         form.add(FieldError::new(
