@@ -1,6 +1,8 @@
 //! Dashboard benchmark (`cargo bench --bench dashboards`; `BENCH_DB=postgres` for PostgreSQL
 //! via TEST_POSTGRES_URL): fills a practice of 10,000 clients and about 200,000 ratings with
-//! `outcomes demo`, then times the provider, supervisor and owner dashboards and a client page.
+//! `outcomes demo`, then times the provider, supervisor and owner dashboards, `/clients` pages,
+//! a client page and `/audit` pages (`BENCH_CLIENTS` sets the size, `BENCH_AUDIT_ROWS` adds
+//! that many audit events first).
 //! Requests go only to 127.0.0.1; every loop is bounded.
 
 // A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
@@ -70,6 +72,79 @@ fn main() {
         println!();
         println!("| page ({backend:?}) | caseload | SQL statements | p50 | p95 | max |");
         println!("|---|---|---|---|---|---|");
+        // A client of provider 0 for the client page, and the audit log's oldest page edge.
+        let db = app.db().await;
+        let client_id: i32 = {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+            let provider: i32 = entities::user::Entity::find()
+                .select_only()
+                .column(entities::user::Column::Id)
+                .filter(entities::user::Column::Login.eq(format!("demo-pro-{tag}-0")))
+                .into_tuple()
+                .one(&db)
+                .await
+                .expect("read")
+                .expect("provider 0");
+            entities::user::Entity::find()
+                .select_only()
+                .column(entities::user::Column::Id)
+                .filter(entities::user::Column::ProviderId.eq(provider))
+                .into_tuple()
+                .one(&db)
+                .await
+                .expect("read")
+                .expect("a client of provider 0")
+        };
+        // BENCH_AUDIT_ROWS events spread over the past (ten a second), straight into the table.
+        let audit_rows: i64 = std::env::var("BENCH_AUDIT_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let now = chrono::Utc::now().timestamp();
+        if audit_rows > 0 {
+            use sea_orm::{ActiveValue::Set, EntityTrait};
+            let account: i32 = {
+                use sea_orm::{ColumnTrait, QueryFilter};
+                entities::user::Entity::find()
+                    .filter(entities::user::Column::Login.eq(format!("demo-owner-{tag}")))
+                    .one(&db)
+                    .await
+                    .expect("read")
+                    .expect("owner")
+                    .account_id
+            };
+            let started = Instant::now();
+            let mut n = 0_i64;
+            while n < audit_rows {
+                let batch: Vec<entities::audit_log::ActiveModel> = (n..(n + 3_000).min(audit_rows))
+                    .map(|i| entities::audit_log::ActiveModel {
+                        at: Set(now - 60 - i / 10),
+                        account_id: Set(Some(account)),
+                        actor_id: Set(Some(account)),
+                        action: Set(["client.viewed", "rating.recorded", "login.succeeded"]
+                            [(i % 3) as usize]
+                            .into()),
+                        subject: Set(Some(format!("client {}", client_id + (i % 50) as i32))),
+                        ip: Set(Some("127.0.0.1".into())),
+                        outcome: Set("success".into()),
+                        details: Set(None),
+                        ..Default::default()
+                    })
+                    .collect();
+                n += batch.len() as i64;
+                entities::audit_log::Entity::insert_many(batch)
+                    .exec_without_returning(&db)
+                    .await
+                    .expect("insert audit rows");
+            }
+            println!(
+                "{audit_rows} audit rows added in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let middle = format!("/audit?older={}.{}", now - 60 - audit_rows / 20, i32::MAX);
+        let owner = format!("demo-owner-{tag}");
+        let everyone = format!("{clients} clients");
         let pages = [
             (
                 "provider dashboard",
@@ -88,6 +163,48 @@ fn main() {
                 format!("demo-owner-{tag}"),
                 "/dashboard".to_string(),
                 "10,000 clients",
+            ),
+            (
+                "/clients search",
+                owner.clone(),
+                "/clients?q=client+0012".to_string(),
+                everyone.as_str(),
+            ),
+            (
+                "/clients filter red, by flag, page 3",
+                owner.clone(),
+                "/clients?flag=red&sort=flag&page=3".to_string(),
+                everyone.as_str(),
+            ),
+            (
+                "/clients by last session, page 200",
+                owner.clone(),
+                "/clients?sort=last_session&page=200".to_string(),
+                everyone.as_str(),
+            ),
+            (
+                "client page",
+                format!("demo-pro-{tag}-0"),
+                format!("/clients/{client_id}"),
+                "one client",
+            ),
+            (
+                "/audit newest page",
+                owner.clone(),
+                "/audit".to_string(),
+                "the practice's log",
+            ),
+            (
+                "/audit one event",
+                owner.clone(),
+                "/audit?event=client.viewed".to_string(),
+                "the practice's log",
+            ),
+            (
+                "/audit older page (cursor mid-log)",
+                owner.clone(),
+                middle.clone(),
+                "the practice's log",
             ),
         ];
         for (name, login, path, caseload) in pages {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter,
     QuerySelect, Set, TransactionTrait,
 };
 
@@ -63,21 +63,34 @@ fn items_for(rng: &mut impl Rng, total: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Bound values per INSERT: under SQLite's 32,766 and PostgreSQL's 65,535, so each statement
+/// carries as many rows as the databases take (thousands of ratings rather than 500).
+const VALUES_PER_STATEMENT: usize = 30_000;
+
 async fn insert_in_chunks<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
 where
     A: ActiveModelTrait + Send,
 {
+    let columns = <<A::Entity as EntityTrait>::Column as Iterable>::iter().count();
+    let per_statement = (VALUES_PER_STATEMENT / columns.max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(500).collect();
-        <A::Entity as EntityTrait>::insert_many(chunk).exec(db).await?;
+        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
+        // No RETURNING: PostgreSQL would otherwise send back every new id.
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
 
+/// Clients whose ratings are made and written together: memory stays flat at any size.
+const CLIENT_CHUNK: usize = 5_000;
+
 pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String, String> {
     let fail = |e: sea_orm::DbErr| e.to_string();
     Migrator::up(db, None).await.map_err(fail)?;
+    let started = std::time::Instant::now();
     let now = chrono::Utc::now().timestamp();
     let tag = crate::auth::tokens::random_token::<3>();
     let hasher = Hasher::new();
@@ -134,8 +147,10 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
     .insert(&txn)
     .await
     .map_err(fail)?;
-    let supervisors = (options.clients / 1000).max(1);
-    let providers = (options.clients / 100).max(1);
+    // 100 clients per provider and 10 providers per supervisor up to 10,000 clients; beyond,
+    // an agency's 450 providers and 45 supervisors (about 500 staff) share the caseload.
+    let providers = (options.clients / 100).clamp(1, 450);
+    let supervisors = (providers / 10).max(1);
     let staff_ids = |role: &'static str| {
         let txn = &txn;
         async move {
@@ -212,113 +227,140 @@ pub async fn run(db: &DatabaseConnection, options: DemoOptions) -> Result<String
     )
     .await
     .map_err(fail)?;
-    let clients: Vec<user::Model> = user::Entity::find()
+    let client_ids: Vec<i32> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
         .filter(user::Column::AccountId.eq(practice.id))
         .filter(user::Column::Role.eq("client"))
+        .into_tuple()
         .all(&txn)
         .await
         .map_err(fail)?;
-    // Ratings are made first so each episode can be written with its summary in one go.
-    let settings = OutcomeSettings::default();
-    let mut planned: Vec<(user::Model, Vec<rating::Model>)> = Vec::with_capacity(clients.len());
-    for client in clients {
-        let age = age_of(&client);
-        let outcome = outcome_measure_for(age);
-        let alliance = alliance_measure_for(age);
-        let sessions = rng.random_range(2..=18);
-        let intake = bell(&mut rng, 19.0, 12.0, 2.0, 38.0);
-        let gain = rng.random_range(-6.0..14.0);
-        let mut ratings = Vec::new();
-        for session in 1..=sessions {
-            let expected = intake + gain * (1.0 - (-(f64::from(session) - 1.0) / 3.0).exp());
-            let score = (expected + rng.random_range(-3.0..3.0)).clamp(0.0, 40.0);
-            let srs = bell(&mut rng, 37.5, 4.0, 20.0, 40.0);
-            for (id, total) in [(outcome, score), (alliance, srs)] {
-                let items = items_for(&mut rng, total);
-                ratings.push(rating::Model {
-                    id: 0,
-                    account_id: practice.id,
-                    client_id: client.id,
-                    episode_id: 0,
-                    session,
-                    measure: id.as_str().to_string(),
-                    total: measures::measure(id).total(&items),
-                    items: serde_json::to_string(&items).unwrap_or_default(),
-                    source: Source::Clinician,
-                    entered_by: client.provider_id.unwrap_or_default(),
-                    at: now - i64::from(sessions - session) * 7 * 86_400,
-                });
-            }
-        }
-        planned.push((client, ratings));
-    }
-    let episodes: Vec<episode::ActiveModel> = planned
-        .iter()
-        .map(|(client, ratings)| {
-            let blank = episode::Model {
-                id: 0,
-                account_id: practice.id,
-                client_id: client.id,
-                number: 1,
-                opened_at: now - 20 * 7 * 86_400,
-                closed_at: None,
-                outcome_count: 0,
-                latest_session: 0,
-                intake: None,
-                latest_outcome: None,
-                target: None,
-                latest_alliance: None,
-                outcome_flag: Flag::Grey,
-                alliance_flag: Flag::Grey,
-                included: false,
-                reliable_improvement: false,
-                reliable_deterioration: false,
-                clinically_significant: false,
-                effect_size: None,
-                last_rated_at: None,
-                attention: 5,
-                off_track_since: None,
-                last_session_at: None,
-            };
-            let record = build_record(client, &settings, blank.clone(), ratings.clone());
-            let mut row: episode::ActiveModel = blank.into();
-            row.id = sea_orm::ActiveValue::NotSet;
-            // Off track for anything from days to two months, so triage has an order to show.
-            let since = now - rng.random_range(0..60) * 86_400 - rng.random_range(0..86_400);
-            apply_summary(&mut row, &record, false, since);
-            row
-        })
-        .collect();
-    insert_in_chunks(&txn, episodes).await.map_err(fail)?;
-    let episode_of: HashMap<i32, i32> = episode::Entity::find()
-        .select_only()
-        .column(episode::Column::ClientId)
-        .column(episode::Column::Id)
-        .filter(episode::Column::AccountId.eq(practice.id))
-        .into_tuple::<(i32, i32)>()
-        .all(&txn)
-        .await
-        .map_err(fail)?
-        .into_iter()
-        .collect();
     let mut total_ratings = 0;
-    let rows: Vec<rating::ActiveModel> = planned
-        .into_iter()
-        .flat_map(|(client, ratings)| {
-            let episode_id = episode_of.get(&client.id).copied().unwrap_or_default();
-            ratings.into_iter().map(move |mut r| {
-                r.episode_id = episode_id;
-                let mut row: rating::ActiveModel = r.into();
-                row.id = sea_orm::ActiveValue::NotSet;
-                row
+    for ids in client_ids.chunks(CLIENT_CHUNK) {
+        let clients: Vec<user::Model> = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids.to_vec()))
+            .all(&txn)
+            .await
+            .map_err(fail)?;
+        let planned: Vec<(user::Model, Vec<rating::Model>)> = clients
+            .into_iter()
+            .map(|client| {
+                let ratings = ratings_for(&mut rng, practice.id, &client, now);
+                (client, ratings)
             })
-        })
-        .inspect(|_| total_ratings += 1)
-        .collect();
-    insert_in_chunks(&txn, rows).await.map_err(fail)?;
+            .collect();
+        let settings = OutcomeSettings::default();
+        let episodes: Vec<episode::ActiveModel> = planned
+            .iter()
+            .map(|(client, ratings)| episode_for(&mut rng, &settings, client, ratings, now))
+            .collect();
+        insert_in_chunks(&txn, episodes).await.map_err(fail)?;
+        let episode_of: HashMap<i32, i32> = episode::Entity::find()
+            .select_only()
+            .column(episode::Column::ClientId)
+            .column(episode::Column::Id)
+            .filter(episode::Column::ClientId.is_in(ids.to_vec()))
+            .into_tuple::<(i32, i32)>()
+            .all(&txn)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .collect();
+        let rows: Vec<rating::ActiveModel> = planned
+            .into_iter()
+            .flat_map(|(client, ratings)| {
+                let episode_id = episode_of.get(&client.id).copied().unwrap_or_default();
+                ratings.into_iter().map(move |mut r| {
+                    r.episode_id = episode_id;
+                    let mut row: rating::ActiveModel = r.into();
+                    row.id = sea_orm::ActiveValue::NotSet;
+                    row
+                })
+            })
+            .collect();
+        total_ratings += rows.len();
+        insert_in_chunks(&txn, rows).await.map_err(fail)?;
+    }
     txn.commit().await.map_err(fail)?;
+    let seconds = started.elapsed().as_secs_f64();
     Ok(format!(
-        "Demo practice \"Demo Practice {tag}\": {} clients, {providers} providers, {supervisors} supervisors, {total_ratings} ratings.\nSign in as {owner_login} (or demo-pro-{tag}-0, demo-sup-{tag}-0) with the password \"{DEMO_PASSWORD}\".",
+        "Demo practice \"Demo Practice {tag}\": {} clients, {providers} providers, {supervisors} supervisors, {total_ratings} ratings, written in {seconds:.1} s.\nSign in as {owner_login} (or demo-pro-{tag}-0, demo-sup-{tag}-0) with the password \"{DEMO_PASSWORD}\".",
         options.clients
     ))
+}
+
+/// A client's sessions: ORS/CORS (or YCORS) plus SRS/CSRS, weekly, improving on average.
+fn ratings_for(rng: &mut impl Rng, account: i32, client: &user::Model, now: i64) -> Vec<rating::Model> {
+    let age = age_of(client);
+    let outcome = outcome_measure_for(age);
+    let alliance = alliance_measure_for(age);
+    let sessions = rng.random_range(2..=18);
+    let intake = bell(rng, 19.0, 12.0, 2.0, 38.0);
+    let gain = rng.random_range(-6.0..14.0);
+    let mut ratings = Vec::new();
+    for session in 1..=sessions {
+        let expected = intake + gain * (1.0 - (-(f64::from(session) - 1.0) / 3.0).exp());
+        let score = (expected + rng.random_range(-3.0..3.0)).clamp(0.0, 40.0);
+        let srs = bell(rng, 37.5, 4.0, 20.0, 40.0);
+        for (id, total) in [(outcome, score), (alliance, srs)] {
+            let items = items_for(rng, total);
+            ratings.push(rating::Model {
+                id: 0,
+                account_id: account,
+                client_id: client.id,
+                episode_id: 0,
+                session,
+                measure: id.as_str().to_string(),
+                total: measures::measure(id).total(&items),
+                items: serde_json::to_string(&items).unwrap_or_default(),
+                source: Source::Clinician,
+                entered_by: client.provider_id.unwrap_or_default(),
+                at: now - i64::from(sessions - session) * 7 * 86_400,
+            });
+        }
+    }
+    ratings
+}
+
+/// The client's open episode with its summary (flags, triage rank) worked out from the ratings.
+fn episode_for(
+    rng: &mut impl Rng,
+    settings: &OutcomeSettings,
+    client: &user::Model,
+    ratings: &[rating::Model],
+    now: i64,
+) -> episode::ActiveModel {
+    let blank = episode::Model {
+        id: 0,
+        account_id: client.account_id,
+        client_id: client.id,
+        number: 1,
+        opened_at: now - 20 * 7 * 86_400,
+        closed_at: None,
+        outcome_count: 0,
+        latest_session: 0,
+        intake: None,
+        latest_outcome: None,
+        target: None,
+        latest_alliance: None,
+        outcome_flag: Flag::Grey,
+        alliance_flag: Flag::Grey,
+        included: false,
+        reliable_improvement: false,
+        reliable_deterioration: false,
+        clinically_significant: false,
+        effect_size: None,
+        last_rated_at: None,
+        attention: 5,
+        off_track_since: None,
+        last_session_at: None,
+    };
+    let record = build_record(client, settings, blank.clone(), ratings.to_vec());
+    let mut row: episode::ActiveModel = blank.into();
+    row.id = sea_orm::ActiveValue::NotSet;
+    // Off track for anything from days to two months, so triage has an order to show.
+    let since = now - rng.random_range(0..60) * 86_400 - rng.random_range(0..86_400);
+    apply_summary(&mut row, &record, false, since);
+    row
 }

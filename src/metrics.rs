@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Status};
@@ -26,6 +26,45 @@ pub struct Metrics {
     codes_failed: AtomicU64,
     mail_sent: AtomicU64,
     mail_failed: AtomicU64,
+    /// (export, `batch` | `complete` | `stopped`) → batches read, exports read to the end,
+    /// exports dropped before it (the client went away).
+    exports: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+/// One streaming export under way (`ratings`, `audit`): counts each batch it reads, and when it
+/// is dropped whether it reached the end. A client that disconnects drops the response stream
+/// and with it this watch, so `stopped` shows that the reading ended with the connection.
+pub struct ExportWatch {
+    metrics: Arc<Metrics>,
+    export: &'static str,
+    complete: bool,
+}
+
+impl ExportWatch {
+    pub fn new(metrics: Arc<Metrics>, export: &'static str) -> Self {
+        Self {
+            metrics,
+            export,
+            complete: false,
+        }
+    }
+
+    /// A batch was read from the database.
+    pub fn batch(&self) {
+        self.metrics.export_event(self.export, "batch");
+    }
+
+    /// The last row was read.
+    pub fn complete(&mut self) {
+        self.complete = true;
+    }
+}
+
+impl Drop for ExportWatch {
+    fn drop(&mut self) {
+        let end = if self.complete { "complete" } else { "stopped" };
+        self.metrics.export_event(self.export, end);
+    }
 }
 
 impl Metrics {
@@ -55,6 +94,12 @@ impl Metrics {
     pub fn mail_done(&self, sent: bool) {
         let counter = if sent { &self.mail_sent } else { &self.mail_failed };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn export_event(&self, export: &'static str, event: &'static str) {
+        if let Ok(mut map) = self.exports.lock() {
+            *map.entry((export, event)).or_default() += 1;
+        }
     }
 
     /// The Prometheus text exposition format, version 0.0.4.
@@ -90,6 +135,32 @@ impl Metrics {
                     label(factors)
                 );
             }
+        }
+        let exports: Vec<((&str, &str), u64)> = self
+            .exports
+            .lock()
+            .map(|map| map.iter().map(|(k, v)| (*k, *v)).collect())
+            .unwrap_or_default();
+        family(
+            &mut out,
+            "outcomes_export_batches_total",
+            "counter",
+            "Batches of rows the streaming CSV exports read, by export.",
+        );
+        for ((export, _), n) in exports.iter().filter(|((_, e), _)| *e == "batch") {
+            let _ = writeln!(out, "outcomes_export_batches_total{{export=\"{export}\"}} {n}");
+        }
+        family(
+            &mut out,
+            "outcomes_exports_total",
+            "counter",
+            "Streaming CSV exports ended, by export and end (complete, or stopped: the client went away).",
+        );
+        for ((export, end), n) in exports.iter().filter(|((_, e), _)| *e != "batch") {
+            let _ = writeln!(
+                out,
+                "outcomes_exports_total{{export=\"{export}\",end=\"{end}\"}} {n}"
+            );
         }
         let simple = [
             (

@@ -18,6 +18,7 @@ mod m20261130_000050_create_outbox;
 mod m20261130_000051_create_measure_links;
 mod m20261130_000052_create_invite_schedules;
 mod m20261130_000053_create_symptom_requests;
+mod m20261130_000060_add_audit_keyset_indexes;
 mod m20261130_000080_add_sso_flow_ip;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000051_create_measure_links::Migration),
             Box::new(m20261130_000052_create_invite_schedules::Migration),
             Box::new(m20261130_000053_create_symptom_requests::Migration),
+            Box::new(m20261130_000060_add_audit_keyset_indexes::Migration),
             Box::new(m20261130_000080_add_sso_flow_ip::Migration),
         ]
     }

@@ -14,12 +14,12 @@ use serde::Serialize;
 use crate::auth::ManagerUser;
 use crate::domain::{FieldError, Locale, Role};
 use crate::error::AppError;
+use crate::metrics::ExportWatch;
 use crate::routes::step_up::FreshSecondFactor;
-use crate::services::audit::{self, Entry, Filters, Named, subject_person};
+use crate::services::audit::{self, Entry, Filters, Named, PageAt, subject_person};
 use crate::services::practice;
 use crate::state::AppState;
 use crate::views::audit::{EVENTS, outcome, title};
-use crate::views::lists::Pager;
 use crate::views::{FormState, Layout};
 
 #[derive(Serialize)]
@@ -93,7 +93,7 @@ struct AuditPage {
     events: Vec<Choice>,
     zone: &'static str,
     rows: Vec<AuditRow>,
-    pager: Option<Pager>,
+    pager: Option<LogPager>,
     csv: String,
 }
 
@@ -104,7 +104,23 @@ struct AuditQuery<'r> {
     event: Option<&'r str>,
     from: Option<&'r str>,
     to: Option<&'r str>,
-    page: Option<&'r str>,
+    /// A keyset cursor (`time.id`, from the page links): the events just older than it.
+    older: Option<&'r str>,
+    /// …or just newer than it.
+    newer: Option<&'r str>,
+}
+
+/// A cursor as the page links write it: `<unix time>.<id>`.
+fn cursor(text: &str) -> Option<(i64, i32)> {
+    let (at, id) = text.split_once('.')?;
+    Some((at.parse().ok()?, id.parse().ok()?))
+}
+
+/// Links to the newer and older pages of the log (keyset: no page numbers, no total).
+#[derive(Serialize)]
+struct LogPager {
+    newer: Option<String>,
+    older: Option<String>,
 }
 
 fn blank(value: Option<&str>) -> Option<&str> {
@@ -114,7 +130,7 @@ fn blank(value: Option<&str>) -> Option<&str> {
 const DATE_FORMAT: &str = "Enter a date as YYYY-MM-DD, e.g. 2026-03-31.";
 
 /// The filters in UTC seconds (the dates are the practice's days), or the form's messages.
-fn read(query: &AuditQuery<'_>, locale: &Locale, form: &mut FormState) -> Option<(Filters, u64)> {
+fn read(query: &AuditQuery<'_>, locale: &Locale, form: &mut FormState) -> Option<(Filters, PageAt)> {
     for (name, value) in [
         ("person", query.person),
         ("event", query.event),
@@ -156,14 +172,18 @@ fn read(query: &AuditQuery<'_>, locale: &Locale, form: &mut FormState) -> Option
             "The last day must not be before the first.",
         ));
     }
-    let page = match blank(query.page).map(str::parse::<u64>) {
-        None => 1,
-        Some(Ok(n)) if n >= 1 => n,
-        Some(_) => {
-            form.add(FieldError::new("page", "Pages are numbered from 1."));
-            1
-        }
+    // Both cursors at once, or one that does not read, falls back to the newest page.
+    let at = match (blank(query.older), blank(query.newer)) {
+        (Some(text), None) => cursor(text).map_or(PageAt::Newest, |(t, i)| PageAt::Older(t, i)),
+        (None, Some(text)) => cursor(text).map_or(PageAt::Newest, |(t, i)| PageAt::Newer(t, i)),
+        _ => PageAt::Newest,
     };
+    if at == PageAt::Newest && (blank(query.older).is_some() || blank(query.newer).is_some()) {
+        form.add(FieldError::new(
+            "page",
+            "This page link could not be read; the newest events are shown from the start.",
+        ));
+    }
     if !form.is_valid() {
         return None;
     }
@@ -174,19 +194,20 @@ fn read(query: &AuditQuery<'_>, locale: &Locale, form: &mut FormState) -> Option
         // Through the end of the last day: up to the start of the next.
         until: to.and_then(|d| d.succ_opt()).and_then(|d| locale.start_of_day(d)),
     };
-    Some((filters, page))
+    Some((filters, at))
 }
 
-/// The query part shared by the page links and the CSV link.
-fn query_string(form: &FormState, page: Option<u64>) -> String {
+/// The query part shared by the page links and the CSV link; `page` is a cursor
+/// (`("older" | "newer", (time, id))`).
+fn query_string(form: &FormState, page: Option<(&str, (i64, i32))>) -> String {
     let mut url = url::form_urlencoded::Serializer::new(String::new());
     for name in ["person", "event", "from", "to"] {
         if let Some(value) = form.values.get(name).filter(|v| !v.trim().is_empty()) {
             url.append_pair(name, value.trim());
         }
     }
-    if let Some(page) = page {
-        url.append_pair("page", &page.to_string());
+    if let Some((way, (at, id))) = page {
+        url.append_pair(way, &format!("{at}.{id}"));
     }
     url.finish()
 }
@@ -201,12 +222,17 @@ async fn page(
     let mut form = FormState::default();
     let read = read(&query, &locale, &mut form);
     let (status, rows, pager, chosen) = match read {
-        Some((filters, page)) => {
-            let found = audit::page(&state.db, &actor, &filters, page).await?;
+        Some((filters, at)) => {
+            let found = audit::page(&state.db, &actor, &filters, at).await?;
             let names = audit::names(&state.db, &actor, &found.rows, filters.person).await?;
-            let pager = Pager::new(&found, found.rows.len(), |p| {
-                format!("/audit?{}", query_string(&form, Some(p)))
-            });
+            let pager = LogPager {
+                newer: found
+                    .newer
+                    .map(|c| format!("/audit?{}", query_string(&form, Some(("newer", c))))),
+                older: found
+                    .older
+                    .map(|c| format!("/audit?{}", query_string(&form, Some(("older", c))))),
+            };
             let chosen = filters
                 .person
                 .and_then(|id| names.get(&id).map(|n| (id, n.name.clone())));
@@ -327,12 +353,20 @@ fn csv_export<'r>(
         return Err(AppError::BadRequest(message));
     };
     let body = ByteStream! {
+        // Lives as long as the stream: a client that goes away drops both (counted as stopped).
+        let mut watch = ExportWatch::new(state.metrics.clone(), "audit");
         yield header_line();
         let mut cursor = None;
         loop {
             let batch = match audit::entries_after(&state.db, &actor, &filters, cursor).await {
-                Ok(batch) if !batch.is_empty() => batch,
-                Ok(_) => break,
+                Ok(batch) if !batch.is_empty() => {
+                    watch.batch();
+                    batch
+                }
+                Ok(_) => {
+                    watch.complete();
+                    break;
+                }
                 Err(error) => {
                     // The status has left already: the file ends short, and the log says why.
                     rocket::error!("audit export stopped: {error}");

@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use entities::{audit_log, user};
 
 use crate::domain::Role;
-use crate::services::caseload::{PAGE_ROWS, Paged};
+use crate::services::caseload::PAGE_ROWS;
 
 use crate::auth::guards::SignedIn;
 use crate::error::AppError;
@@ -183,33 +183,127 @@ fn filtered(actor: &SignedIn, filters: &Filters) -> sea_orm::Select<audit_log::E
     query
 }
 
-/// One page (1-based, `PAGE_ROWS` events) of the actor's account's events, newest first.
+/// Where a page of the log starts: at the newest event, or just past a cursor (the time and id
+/// of an event on the page the reader came from), towards older or newer events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageAt {
+    Newest,
+    Older(i64, i32),
+    Newer(i64, i32),
+}
+
+/// One page of the log, newest first, and the cursors of its neighbours when it has them.
+pub struct LogPage {
+    pub rows: Vec<Entry>,
+    /// For the newer page: the first row's (time, id).
+    pub newer: Option<(i64, i32)>,
+    /// For the older page: the last row's (time, id).
+    pub older: Option<(i64, i32)>,
+}
+
+/// Events older than `(at, id)` (`older`) or newer: `at <= x AND (at < x OR id < y)` rather than
+/// a plain OR, so both databases read it as a range of the (…, at, id) indexes.
+fn past(
+    query: sea_orm::Select<audit_log::Entity>,
+    (at, id): (i64, i32),
+    older: bool,
+) -> sea_orm::Select<audit_log::Entity> {
+    if older {
+        query.filter(audit_log::Column::At.lte(at)).filter(
+            Condition::any()
+                .add(audit_log::Column::At.lt(at))
+                .add(audit_log::Column::Id.lt(id)),
+        )
+    } else {
+        query.filter(audit_log::Column::At.gte(at)).filter(
+            Condition::any()
+                .add(audit_log::Column::At.gt(at))
+                .add(audit_log::Column::Id.gt(id)),
+        )
+    }
+}
+
+fn newest_first(query: sea_orm::Select<audit_log::Entity>) -> sea_orm::Select<audit_log::Entity> {
+    query
+        .order_by_desc(audit_log::Column::At)
+        .order_by_desc(audit_log::Column::Id)
+}
+
+fn oldest_first(query: sea_orm::Select<audit_log::Entity>) -> sea_orm::Select<audit_log::Entity> {
+    query
+        .order_by_asc(audit_log::Column::At)
+        .order_by_asc(audit_log::Column::Id)
+}
+
+/// One page (`PAGE_ROWS` events) of the actor's account's events, newest first, by keyset: no
+/// count and no offset, so a page deep into millions of events costs what the first does (one
+/// statement for the newest page, two for any other: its rows, and whether the way back has any).
 pub async fn page(
     db: &impl ConnectionTrait,
     actor: &SignedIn,
     filters: &Filters,
-    page: u64,
-) -> Result<Paged<Entry>, AppError> {
-    let query = filtered(actor, filters);
-    let total = query.clone().count(db).await?;
-    let pages = total.div_ceil(PAGE_ROWS).max(1);
-    let page = page.clamp(1, pages);
-    let rows = query
-        .order_by_desc(audit_log::Column::At)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(PAGE_ROWS)
-        .offset((page - 1) * PAGE_ROWS)
+    at: PageAt,
+) -> Result<LogPage, AppError> {
+    let query = || filtered(actor, filters);
+    let (rows, more) = match at {
+        PageAt::Newest => read_page(db, newest_first(query())).await?,
+        PageAt::Older(t, i) => read_page(db, newest_first(past(query(), (t, i), true))).await?,
+        PageAt::Newer(t, i) => {
+            let (mut rows, more) = read_page(db, oldest_first(past(query(), (t, i), false))).await?;
+            rows.reverse();
+            (rows, more)
+        }
+    };
+    let key = |e: &Entry| (e.at, e.id);
+    let (newer, older) = match at {
+        PageAt::Newest => (None, more.then(|| rows.last().map(key)).flatten()),
+        PageAt::Older(t, i) => {
+            let first = rows.first().map_or((t, i), key);
+            let back = any(db, past(query(), first, false)).await?;
+            (
+                back.then_some(first),
+                more.then(|| rows.last().map(key)).flatten(),
+            )
+        }
+        PageAt::Newer(t, i) => {
+            let last = rows.last().map_or((t, i), key);
+            let back = any(db, past(query(), last, true)).await?;
+            (
+                more.then(|| rows.first().map(key)).flatten(),
+                back.then_some(last),
+            )
+        }
+    };
+    Ok(LogPage { rows, newer, older })
+}
+
+/// Up to a page of events and whether there are more past it (one statement: a row more).
+async fn read_page(
+    db: &impl ConnectionTrait,
+    query: sea_orm::Select<audit_log::Entity>,
+) -> Result<(Vec<Entry>, bool), AppError> {
+    let mut rows: Vec<Entry> = query
+        .limit(PAGE_ROWS + 1)
         .all(db)
         .await?
         .into_iter()
         .map(Entry::from)
         .collect();
-    Ok(Paged {
-        rows,
-        page,
-        pages,
-        total,
-    })
+    let page = usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX);
+    let more = rows.len() > page;
+    rows.truncate(page);
+    Ok((rows, more))
+}
+
+async fn any(db: &impl ConnectionTrait, query: sea_orm::Select<audit_log::Entity>) -> Result<bool, AppError> {
+    Ok(query
+        .select_only()
+        .column(audit_log::Column::Id)
+        .limit(1)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Events the CSV reads per statement.
@@ -225,18 +319,10 @@ pub async fn entries_after(
     cursor: Option<(i64, i32)>,
 ) -> Result<Vec<Entry>, AppError> {
     let mut query = filtered(actor, filters);
-    if let Some((at, id)) = cursor {
-        query = query.filter(
-            Condition::any().add(audit_log::Column::At.lt(at)).add(
-                Condition::all()
-                    .add(audit_log::Column::At.eq(at))
-                    .add(audit_log::Column::Id.lt(id)),
-            ),
-        );
+    if let Some(cursor) = cursor {
+        query = past(query, cursor, true);
     }
-    Ok(query
-        .order_by_desc(audit_log::Column::At)
-        .order_by_desc(audit_log::Column::Id)
+    Ok(newest_first(query)
         .limit(CSV_BATCH)
         .all(db)
         .await?

@@ -2,10 +2,12 @@
 //! supervisor's line per provider, and the account-wide figures. Each page runs a fixed number
 //! of statements whatever the caseload size, reading the episode summaries.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use serde::Serialize;
 
 use entities::{episode, safety_alert, user};
@@ -17,7 +19,6 @@ use crate::domain::triage::Attention;
 use crate::domain::{AgeGroup, Role};
 use crate::error::AppError;
 use crate::services::caseload::{self, ListedClient, Paged};
-use crate::services::clients;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseloadRow {
@@ -154,95 +155,100 @@ async fn provider_summaries(
     Ok(lines)
 }
 
-/// The actor's whole active caseload with each client's latest score, change and flags,
-/// alerts and red first (the JSON API's caseload).
-pub async fn caseload(db: &impl ConnectionTrait, actor: &impl Acting) -> Result<Vec<CaseloadRow>, AppError> {
-    let people: Vec<user::Model> = clients::list(db, actor)
+/// Clients per batch of the API's caseload: a few hundred kilobytes of JSON at most.
+const CASELOAD_BATCH: u64 = 1_000;
+
+/// The actor's whole active caseload with each client's latest score, change and flags, worst
+/// first (triage rank: safety alert, red outcome, red alliance, amber, green, no flag; then by
+/// name): the JSON API's caseload, handed out a batch at a time so that a caseload of any size
+/// is sent in flat memory. It reads only when asked, so dropping it stops the reading.
+pub struct CaseloadStream {
+    db: DatabaseConnection,
+    actor: ActingAs,
+    after: Option<caseload::After>,
+    done: bool,
+}
+
+/// The acting person, kept for the later batches.
+struct ActingAs(user::Model);
+
+impl Acting for ActingAs {
+    fn acting_user(&self) -> &user::Model {
+        &self.0
+    }
+}
+
+pub fn caseload(db: &DatabaseConnection, actor: &impl Acting) -> CaseloadStream {
+    CaseloadStream {
+        db: db.clone(),
+        actor: ActingAs(actor.acting_user().clone()),
+        after: None,
+        done: false,
+    }
+}
+
+impl CaseloadStream {
+    /// The next batch (two statements); `None` after the last.
+    pub async fn next_batch(&mut self) -> Result<Option<Vec<CaseloadRow>>, AppError> {
+        if self.done {
+            return Ok(None);
+        }
+        let (people, after) =
+            caseload::worst_first_after(&self.db, &self.actor, self.after.as_ref(), CASELOAD_BATCH).await?;
+        self.done = (people.len() as u64) < CASELOAD_BATCH;
+        self.after = after;
+        if people.is_empty() {
+            return Ok(None);
+        }
+        rows_for(&self.db, people).await.map(Some)
+    }
+}
+
+/// Caseload rows for these clients (their open episode's summary, read with them) and whether
+/// each has an open safety alert (one statement).
+async fn rows_for(
+    db: &impl ConnectionTrait,
+    people: Vec<ListedClient>,
+) -> Result<Vec<CaseloadRow>, AppError> {
+    let ids: Vec<i32> = people.iter().map(|c| c.id).collect();
+    let alerts: HashSet<i32> = safety_alert::Entity::find()
+        .select_only()
+        .column(safety_alert::Column::ClientId)
+        .filter(safety_alert::Column::ClientId.is_in(ids))
+        .filter(safety_alert::Column::AcknowledgedAt.is_null())
+        .into_tuple::<i32>()
+        .all(db)
         .await?
         .into_iter()
-        .filter(|c| c.active)
         .collect();
-    rows_for(db, people).await
-}
-
-fn flag_rank(flag: Flag) -> u8 {
-    match flag {
-        Flag::Red => 0,
-        Flag::Amber => 1,
-        Flag::Green => 2,
-        Flag::Grey => 3,
-    }
-}
-
-/// Caseload rows for these clients: their open episode's summary and any open safety alert.
-async fn rows_for(db: &impl ConnectionTrait, people: Vec<user::Model>) -> Result<Vec<CaseloadRow>, AppError> {
-    let ids: Vec<i32> = people.iter().map(|c| c.id).collect();
-    let mut episodes: HashMap<i32, episode::Model> = HashMap::new();
-    let mut alerts: HashSet<i32> = HashSet::new();
-    // Chunked IN lists keep each statement within the databases' parameter limits.
-    for chunk in ids.chunks(5_000) {
-        for open in episode::Entity::find()
-            .filter(episode::Column::ClientId.is_in(chunk.to_vec()))
-            .filter(episode::Column::ClosedAt.is_null())
-            .all(db)
-            .await?
-        {
-            episodes.insert(open.client_id, open);
-        }
-        let alerted: Vec<i32> = safety_alert::Entity::find()
-            .select_only()
-            .column(safety_alert::Column::ClientId)
-            .filter(safety_alert::Column::ClientId.is_in(chunk.to_vec()))
-            .filter(safety_alert::Column::AcknowledgedAt.is_null())
-            .into_tuple()
-            .all(db)
-            .await?;
-        alerts.extend(alerted);
-    }
-    let mut rows: Vec<CaseloadRow> = people
+    Ok(people
         .into_iter()
         .map(|c| {
-            let e = episodes.get(&c.id);
-            let intake = e.and_then(|e| e.intake);
-            let latest = e.and_then(|e| e.latest_outcome);
+            let change = c.change();
             CaseloadRow {
                 id: c.id,
                 provider_id: c.provider_id,
                 age_group: c.age_group,
-                sessions: e.map_or(0, |e| e.latest_session),
-                intake,
-                latest,
-                change: intake.zip(latest).map(|(i, l)| ((l - i) * 10.0).round() / 10.0),
+                sessions: c.sessions,
+                intake: c.intake,
+                latest: c.latest,
+                change,
                 display: CaseloadDisplay {
-                    intake: intake.map(|v| format!("{v:.1}")).unwrap_or_default(),
-                    latest: latest.map(|v| format!("{v:.1}")).unwrap_or_default(),
-                    change: intake
-                        .zip(latest)
+                    intake: c.intake.map(|v| format!("{v:.1}")).unwrap_or_default(),
+                    latest: c.latest.map(|v| format!("{v:.1}")).unwrap_or_default(),
+                    change: c
+                        .intake
+                        .zip(c.latest)
                         .map(|(i, l)| format!("{:+.1}", l - i))
                         .unwrap_or_default(),
                 },
-                outcome_flag: e.map_or(Flag::Grey, |e| e.outcome_flag),
-                alliance_flag: e.map_or(Flag::Grey, |e| e.alliance_flag),
+                outcome_flag: c.outcome_flag,
+                alliance_flag: c.alliance_flag,
                 safety_alert: alerts.contains(&c.id),
                 full_name: c.full_name,
             }
         })
-        .collect();
-    rows.sort_by(|a, b| {
-        (
-            !a.safety_alert,
-            flag_rank(a.outcome_flag),
-            flag_rank(a.alliance_flag),
-            &a.full_name,
-        )
-            .cmp(&(
-                !b.safety_alert,
-                flag_rank(b.outcome_flag),
-                flag_rank(b.alliance_flag),
-                &b.full_name,
-            ))
-    });
-    Ok(rows)
+        .collect())
 }
 
 /// Account-wide figures (owner, admin) over the episode summaries.

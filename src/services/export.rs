@@ -15,6 +15,7 @@ use crate::auth::guards::SignedIn;
 use crate::domain::AgeGroup;
 
 use crate::error::AppError;
+use crate::metrics::ExportWatch;
 use crate::services::audit::{self, Event};
 use crate::state::AppState;
 
@@ -41,13 +42,16 @@ pub struct ExportedRating {
 }
 
 /// An export under way: hands out the account's ratings batch by batch, ordered by client,
-/// episode and session. Dropping it (a client that went away) stops the reading.
+/// episode and session. It reads only when asked for the next batch, inside the response
+/// stream: it is no task of its own, so dropping it (a client that went away) stops the reading.
 pub struct RatingsExport {
     db: DatabaseConnection,
     account: i32,
     /// Every rating of clients up to this id has been handed out.
     after_client: i32,
     done: bool,
+    /// Counts the batches read and, when dropped, whether the export reached its end.
+    watch: ExportWatch,
 }
 
 /// Starts an export of every rating of the actor's account and records that it was exported.
@@ -76,6 +80,7 @@ pub async fn ratings(
         account,
         after_client: i32::MIN,
         done: false,
+        watch: ExportWatch::new(state.metrics.clone(), "ratings"),
     })
 }
 
@@ -100,15 +105,18 @@ impl RatingsExport {
             .limit(BATCH)
             .all(&self.db)
             .await?;
+        self.watch.batch();
         let (Some(first), Some(last)) = (
             rows.first().map(|r| r.client_id),
             rows.last().map(|r| r.client_id),
         ) else {
             self.done = true;
+            self.watch.complete();
             return Ok(None);
         };
         if (rows.len() as u64) < BATCH {
             self.done = true;
+            self.watch.complete();
         } else if first == last {
             // One client fills a batch alone (a long treatment): read all of theirs at once.
             rows = self

@@ -17,7 +17,9 @@ use crate::domain::{AgeGroup, Role};
 use crate::error::AppError;
 
 mod filters;
+mod keyset;
 pub use filters::{Filters, FlagFilter, Sort, Status};
+pub use keyset::{After, worst_first_after};
 
 /// Rows on one page of every list.
 pub const PAGE_ROWS: u64 = 50;
@@ -30,6 +32,7 @@ pub struct ListedClient {
     pub login: String,
     pub active: bool,
     pub age_group: Option<AgeGroup>,
+    pub provider_id: Option<i32>,
     pub provider_name: Option<String>,
     pub sessions: i32,
     pub intake: Option<f64>,
@@ -67,6 +70,7 @@ struct Stored {
     login: String,
     active: bool,
     age_group: Option<AgeGroup>,
+    provider_id: Option<i32>,
     provider_name: Option<String>,
     latest_session: Option<i32>,
     intake: Option<f64>,
@@ -86,6 +90,7 @@ impl From<Stored> for ListedClient {
             login: s.login,
             active: s.active,
             age_group: s.age_group,
+            provider_id: s.provider_id,
             provider_name: s.provider_name,
             sessions: s.latest_session.unwrap_or(0),
             intake: s.intake,
@@ -214,6 +219,25 @@ fn filtered(actor: &impl Acting, filters: &Filters) -> SelectStatement {
     query
 }
 
+/// The columns a `ListedClient` is read from.
+fn select_listed(rows: &mut SelectStatement) {
+    rows.expr_as(c(user::Column::Id), "id")
+        .expr_as(c(user::Column::FullName), "full_name")
+        .expr_as(c(user::Column::Login), "login")
+        .expr_as(c(user::Column::Active), "active")
+        .expr_as(c(user::Column::AgeGroup), "age_group")
+        .expr_as(c(user::Column::ProviderId), "provider_id")
+        .expr_as(Expr::col((P, user::Column::FullName)), "provider_name")
+        .expr_as(e(episode::Column::LatestSession), "latest_session")
+        .expr_as(e(episode::Column::Intake), "intake")
+        .expr_as(e(episode::Column::LatestOutcome), "latest_outcome")
+        .expr_as(e(episode::Column::OutcomeFlag), "outcome_flag")
+        .expr_as(e(episode::Column::AllianceFlag), "alliance_flag")
+        .expr_as(e(episode::Column::Attention), "attention")
+        .expr_as(e(episode::Column::OffTrackSince), "off_track_since")
+        .expr_as(e(episode::Column::LastSessionAt), "last_session_at");
+}
+
 async fn count(db: &impl ConnectionTrait, query: &SelectStatement) -> Result<u64, AppError> {
     let mut counting = query.clone();
     counting.expr_as(Func::count(Expr::col(sea_orm::sea_query::Asterisk)), "n");
@@ -234,20 +258,7 @@ pub async fn list(
     let pages = Ord::max(total.div_ceil(PAGE_ROWS), 1);
     let page = page.clamp(1, pages);
     let mut rows = query;
-    rows.expr_as(c(user::Column::Id), "id")
-        .expr_as(c(user::Column::FullName), "full_name")
-        .expr_as(c(user::Column::Login), "login")
-        .expr_as(c(user::Column::Active), "active")
-        .expr_as(c(user::Column::AgeGroup), "age_group")
-        .expr_as(Expr::col((P, user::Column::FullName)), "provider_name")
-        .expr_as(e(episode::Column::LatestSession), "latest_session")
-        .expr_as(e(episode::Column::Intake), "intake")
-        .expr_as(e(episode::Column::LatestOutcome), "latest_outcome")
-        .expr_as(e(episode::Column::OutcomeFlag), "outcome_flag")
-        .expr_as(e(episode::Column::AllianceFlag), "alliance_flag")
-        .expr_as(e(episode::Column::Attention), "attention")
-        .expr_as(e(episode::Column::OffTrackSince), "off_track_since")
-        .expr_as(e(episode::Column::LastSessionAt), "last_session_at");
+    select_listed(&mut rows);
     match filters.sort {
         Sort::Name => {}
         Sort::LastSession => {
