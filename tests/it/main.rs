@@ -15,6 +15,7 @@ mod access;
 mod accounts;
 mod api;
 mod api_caseload;
+mod api_records;
 mod audit_pages;
 mod authenticator;
 mod authenticator_api;
