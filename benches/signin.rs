@@ -239,7 +239,7 @@ fn main() {
         let owner = app.signup("pro", "olivia", "").await;
         owner.login("olivia", STRONG_PASSWORD).await;
         common::save_options(&owner, true, false, "365", "15").await;
-        create_staff(&owner, "provider", "pat", PAT_PHONE, None).await;
+        let pat_id = create_staff(&owner, "provider", "pat", PAT_PHONE, None).await;
         create_staff(&owner, "provider", "nophone", "", None).await;
         let browser = app.browser();
         browser.login("pat", STRONG_PASSWORD).await;
@@ -275,7 +275,8 @@ fn main() {
         let db = app.db().await;
         let token = outcomes::auth::device::DeviceToken::parse(&device.1).expect("token");
         let agent = outcomes::auth::device::Agent::parse(Some(common::CHROME_UA));
-        let user_id: i32 = device.0.trim_start_matches("outcomes_device_").parse().expect("user id");
+        // The device cookie's name is a keyed tag, not the user id: use the id the form gave back.
+        let user_id = pat_id;
         let checks = 2_000;
         let started = Instant::now();
         for _ in 0..checks {
