@@ -5,7 +5,19 @@ use serde_json::json;
 
 use super::sso::{PRACTICE, enable, link, local, practice, signed_in, sso_sign_in, start};
 use crate::common::oidc_provider::{OidcProvider, Tamper, TamperingProxy};
-use crate::common::{STRONG_PASSWORD, TestApp, count_rows};
+use crate::common::{Answer, Browser, STRONG_PASSWORD, TestApp, count_rows};
+
+/// The callback answered `status` with a page whose `#sso-error` says `says`, and nobody is
+/// signed in on `browser`.
+async fn assert_refused(browser: &Browser, answer: &Answer, status: StatusCode, says: &str) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert!(
+        answer.element_text("sso-error").is_some_and(|t| t.contains(says)),
+        "{}",
+        answer.body
+    );
+    assert!(!signed_in(browser).await);
+}
 
 async fn a_callback_from_another_browser_or_a_replay_is_refused(app: TestApp) {
     let Some((provider, owner, _)) = practice(&app).await else {
@@ -50,15 +62,7 @@ async fn an_id_token_with_another_nonce_is_refused(app: TestApp) {
     let tampered = format!("{}forged{}", &to[..nonce_at], &to[nonce_at..]);
     let back = provider.answer(&tampered, Some("pat-at-idp")).await;
     let answer = browser.get(&local(&back)).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert!(
-        answer
-            .element_text("sso-error")
-            .is_some_and(|t| t.contains("nonce")),
-        "{}",
-        answer.body
-    );
-    assert!(!signed_in(&browser).await);
+    assert_refused(&browser, &answer, StatusCode::UNAUTHORIZED, "nonce").await;
 }
 
 async fn a_refusal_at_the_provider_signs_nobody_in(app: TestApp) {
@@ -71,15 +75,7 @@ async fn a_refusal_at_the_provider_signs_nobody_in(app: TestApp) {
     let back = provider.answer(&to, None).await;
     assert!(back.contains("error=access_denied"), "{back}");
     let answer = browser.get(&local(&back)).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert!(
-        answer
-            .element_text("sso-error")
-            .is_some_and(|t| t.contains("access denied")),
-        "{}",
-        answer.body
-    );
-    assert!(!signed_in(&browser).await);
+    assert_refused(&browser, &answer, StatusCode::UNAUTHORIZED, "access denied").await;
 }
 
 async fn a_provider_that_is_down_gets_a_clear_page(app: TestApp) {
@@ -94,15 +90,7 @@ async fn a_provider_that_is_down_gets_a_clear_page(app: TestApp) {
     let back = provider.answer(&to, Some("pat-at-idp")).await;
     provider.stop();
     let answer = browser.get(&local(&back)).await;
-    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
-    assert!(
-        answer
-            .element_text("sso-error")
-            .is_some_and(|t| t.contains("could not be reached")),
-        "{}",
-        answer.body
-    );
-    assert!(!signed_in(&browser).await);
+    assert_refused(&browser, &answer, StatusCode::BAD_GATEWAY, "could not be reached").await;
     // Down before the sign-in starts.
     let answer = app.browser().get(&format!("/sso/{PRACTICE}")).await;
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
