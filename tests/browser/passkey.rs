@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use thirtyfour::prelude::*;
 
-use super::{in_chromium, sign_in, sign_out, wait_for, wait_for_path};
+use super::{in_chromium, sign_in, wait_for, wait_for_path};
 use crate::common::chromium::{self, POLL, WAIT};
 use crate::common::{Backend, STRONG_PASSWORD, TestApp};
 
@@ -84,19 +84,51 @@ async fn passkey_then_sign_in_without_a_password(driver: WebDriver, app: &TestAp
         "the authenticator holds one resident credential"
     );
 
-    sign_out(&driver).await?;
-    // No password this time: the button (or the user ID field's autofill, which a virtual
-    // authenticator answers by itself) signs in with the passkey alone.
-    if driver.current_url().await?.path() == "/login" {
+    // The sign-in page offers the passkey through autofill as soon as it loads, and the virtual
+    // authenticator consents by itself, so the browser may pass through /login too quickly to
+    // be seen there: the audit log tells that the sign-out and then a passkey sign-in happened.
+    wait_for(&driver, "form[action='/logout'] button")
+        .await?
+        .click()
+        .await?;
+    let path = wait_for_path(&driver, &["/login", "/dashboard"]).await?;
+    if path.starts_with("/login") {
         let button = wait_for(&driver, "#passkey-sign-in").await?;
         // The autofill may already have signed in and left the page.
         let _ = button.click().await;
     }
     let path = wait_for_path(&driver, &["/dashboard"]).await?;
     assert_eq!(path, "/dashboard");
+    let since_sign_out = sign_ins_since_the_last_sign_out(app).await;
+    assert_eq!(
+        since_sign_out,
+        vec!["factors passkey".to_string()],
+        "one sign-in after signing out, with the passkey alone"
+    );
     let typed = driver.find_all(By::Css("#f-password")).await?.len();
     assert_eq!(typed, 0, "no password field on the dashboard");
     Ok(())
+}
+
+/// The details of each `login.succeeded` audited after the newest `logout`, oldest first;
+/// panics if nobody signed out.
+async fn sign_ins_since_the_last_sign_out(app: &TestApp) -> Vec<String> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let db = app.db().await;
+    let rows = entities::audit_log::Entity::find()
+        .order_by_asc(entities::audit_log::Column::Id)
+        .all(&db)
+        .await
+        .expect("the audit log");
+    let last_sign_out = rows
+        .iter()
+        .rposition(|row| row.action == "logout")
+        .expect("a logout row: the header's button signed out");
+    rows[last_sign_out..]
+        .iter()
+        .filter(|row| row.action == "login.succeeded")
+        .map(|row| row.details.clone().unwrap_or_default())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
