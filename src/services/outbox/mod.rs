@@ -10,7 +10,7 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, Statement,
 };
 
@@ -122,11 +122,37 @@ pub async fn deliver(state: &Postman, ids: &[i32]) {
     for &id in ids {
         match claim_one(state, id).await {
             Ok(Some(row)) => send_claimed(state, row).await,
-            Ok(None) => {}
+            Ok(None) => wait_while_claimed(state, id).await,
             Err(error) => log::warn!("outbox: message {id} not claimed: {error}"),
         }
     }
     state.wake.notify_one();
+}
+
+/// How long a request waits for a worker that took its message first: the SMTP and Twilio
+/// timeouts (10 s) and a little more.
+const WAIT_FOR_WORKER: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// A worker (of this instance or another) may claim a message between its commit and the
+/// request's own try. The request then waits, bounded, until that try is over, so that it
+/// answers after the message was tried whoever tried it.
+async fn wait_while_claimed(state: &Postman, id: i32) {
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_WORKER;
+    while tokio::time::Instant::now() < deadline {
+        let in_flight = outbox::Entity::find_by_id(id)
+            .filter(outbox::Column::Status.eq("pending"))
+            .filter(outbox::Column::ClaimedUntil.gt(state.now()))
+            .count(&state.db)
+            .await;
+        match in_flight {
+            Ok(0) => return,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(error) => {
+                log::warn!("outbox: message {id} not looked up: {error}");
+                return;
+            }
+        }
+    }
 }
 
 /// One pass of the worker: claims the due messages and sends them; returns how many it tried.
