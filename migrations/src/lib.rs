@@ -20,6 +20,7 @@ mod m20261130_000052_create_invite_schedules;
 mod m20261130_000053_create_symptom_requests;
 mod m20261130_000060_add_audit_keyset_indexes;
 mod m20261130_000080_add_sso_flow_ip;
+mod m20261130_000090_add_caseload_indexes;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000053_create_symptom_requests::Migration),
             Box::new(m20261130_000060_add_audit_keyset_indexes::Migration),
             Box::new(m20261130_000080_add_sso_flow_ip::Migration),
+            Box::new(m20261130_000090_add_caseload_indexes::Migration),
         ]
     }
 }

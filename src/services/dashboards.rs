@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QuerySelect,
 };
 use serde::Serialize;
 
@@ -266,78 +267,93 @@ pub struct AccountFigures {
     pub open_safety_alerts: u64,
 }
 
-/// Account-wide figures from SQL aggregates over the open episodes' summaries: a fixed number of
-/// statements, and no rows brought back, whatever the size of the practice.
+/// The included open episodes' aggregates, read in one statement.
+#[derive(Debug, FromQueryResult)]
+struct EpisodeTotals {
+    included: i64,
+    average_intake: Option<f64>,
+    average_change: Option<f64>,
+    effect_size: Option<f64>,
+    flagged: i64,
+    green: i64,
+    improved: i64,
+    deteriorated: i64,
+    significant: i64,
+}
+
+/// `COUNT(CASE WHEN condition THEN 1 END)`: how many rows meet `condition` (0 for none).
+fn count_where(condition: sea_orm::sea_query::SimpleExpr) -> Expr {
+    Func::count(Expr::case(condition, Expr::cust("1"))).into()
+}
+
+/// Account-wide figures from SQL aggregates over the open episodes' summaries: three statements
+/// (the episodes' figures in one pass, active clients and open alerts over their indexes), and
+/// no rows brought back, whatever the size of the practice.
 pub async fn account_figures(db: &impl ConnectionTrait, account_id: i32) -> Result<AccountFigures, AppError> {
-    let open = || {
-        episode::Entity::find()
-            .filter(episode::Column::AccountId.eq(account_id))
-            .filter(episode::Column::ClosedAt.is_null())
-    };
-    let included = || open().filter(episode::Column::Included.eq(true));
     let active_clients = user::Entity::find()
         .filter(user::Column::AccountId.eq(account_id))
         .filter(user::Column::Role.eq(Role::Client))
         .filter(user::Column::Active.eq(true))
         .count(db)
         .await?;
-    let in_statistics = included().count(db).await?;
-    let averages: Option<(Option<f64>, Option<f64>, Option<f64>)> = included()
-        .select_only()
-        .column_as(
-            Expr::expr(Func::avg(Expr::col(episode::Column::Intake))),
-            "intake",
+    let col = |column: episode::Column| Expr::col((episode::Entity, column));
+    let mut totals = Query::select();
+    totals
+        .from(episode::Entity)
+        .and_where(col(episode::Column::AccountId).eq(account_id))
+        .and_where(col(episode::Column::ClosedAt).is_null())
+        .and_where(col(episode::Column::Included).eq(true))
+        .expr_as(Func::count(Expr::cust("*")), "included")
+        .expr_as(Func::avg(col(episode::Column::Intake)), "average_intake")
+        .expr_as(
+            Func::avg(col(episode::Column::LatestOutcome).sub(col(episode::Column::Intake))),
+            "average_change",
         )
-        .column_as(
-            Expr::expr(Func::avg(
-                Expr::col(episode::Column::LatestOutcome).sub(Expr::col(episode::Column::Intake)),
-            )),
-            "change",
+        .expr_as(Func::avg(col(episode::Column::EffectSize)), "effect_size")
+        .expr_as(
+            count_where(col(episode::Column::OutcomeFlag).ne(Flag::Grey.as_str())),
+            "flagged",
         )
-        .column_as(
-            Expr::expr(Func::avg(Expr::col(episode::Column::EffectSize))),
-            "effect",
+        .expr_as(
+            count_where(col(episode::Column::OutcomeFlag).eq(Flag::Green.as_str())),
+            "green",
         )
-        .into_tuple()
+        .expr_as(
+            count_where(col(episode::Column::ReliableImprovement).eq(true)),
+            "improved",
+        )
+        .expr_as(
+            count_where(col(episode::Column::ReliableDeterioration).eq(true)),
+            "deteriorated",
+        )
+        .expr_as(
+            count_where(col(episode::Column::ClinicallySignificant).eq(true)),
+            "significant",
+        );
+    let statement = db.get_database_backend().build(&totals);
+    let totals = EpisodeTotals::find_by_statement(statement)
         .one(db)
-        .await?;
-    let (average_intake, average_change, effect_size) = averages.unwrap_or((None, None, None));
-    let flagged = included()
-        .filter(episode::Column::OutcomeFlag.ne(Flag::Grey))
-        .count(db)
-        .await?;
-    let green = included()
-        .filter(episode::Column::OutcomeFlag.eq(Flag::Green))
-        .count(db)
-        .await?;
-    let improved = included()
-        .filter(episode::Column::ReliableImprovement.eq(true))
-        .count(db)
-        .await?;
-    let deteriorated = included()
-        .filter(episode::Column::ReliableDeterioration.eq(true))
-        .count(db)
-        .await?;
-    let significant = included()
-        .filter(episode::Column::ClinicallySignificant.eq(true))
-        .count(db)
-        .await?;
+        .await?
+        .ok_or_else(|| AppError::Internal("an aggregate without a row".into()))?;
     let open_safety_alerts = safety_alert::Entity::find()
         .filter(safety_alert::Column::AccountId.eq(account_id))
         .filter(safety_alert::Column::AcknowledgedAt.is_null())
         .count(db)
         .await?;
-    let percent = |part: u64, whole: u64| (whole > 0).then(|| round1(100.0 * part as f64 / whole as f64));
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let in_statistics = count(totals.included);
+    let percent =
+        |part: i64, whole: u64| (whole > 0).then(|| round1(100.0 * count(part) as f64 / whole as f64));
     Ok(AccountFigures {
         active_clients,
         episodes_in_statistics: in_statistics,
-        average_intake: average_intake.map(round1),
-        average_change: average_change.map(round1),
-        effect_size: effect_size.map(|v| (v * 100.0).round() / 100.0),
-        on_track_percent: percent(green, flagged),
-        reliable_improvement_percent: percent(improved, in_statistics),
-        reliable_deterioration_percent: percent(deteriorated, in_statistics),
-        clinically_significant_percent: percent(significant, in_statistics),
+        average_intake: totals.average_intake.map(round1),
+        average_change: totals.average_change.map(round1),
+        effect_size: totals.effect_size.map(|v| (v * 100.0).round() / 100.0),
+        on_track_percent: percent(totals.green, count(totals.flagged)),
+        reliable_improvement_percent: percent(totals.improved, in_statistics),
+        reliable_deterioration_percent: percent(totals.deteriorated, in_statistics),
+        clinically_significant_percent: percent(totals.significant, in_statistics),
         open_safety_alerts,
     })
 }

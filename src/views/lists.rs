@@ -66,6 +66,8 @@ pub struct Pager {
     pub page: u64,
     pub pages: u64,
     pub total: u64,
+    /// False: the list counted no further than `total`, and there are more ("of more than").
+    pub exact: bool,
     /// The first and last row numbers shown ("51–100 of 212").
     pub first: u64,
     pub last: u64,
@@ -86,10 +88,11 @@ impl Pager {
             page: paged.page,
             pages: paged.pages,
             total: paged.total,
+            exact: paged.exact,
             first,
             last: first + (shown as u64).saturating_sub(1),
             previous: (paged.page > 1).then(|| link(paged.page - 1)),
-            next: (paged.page < paged.pages).then(|| link(paged.page + 1)),
+            next: (paged.page < paged.pages || !paged.exact).then(|| link(paged.page + 1)),
         }
     }
 }
@@ -112,5 +115,36 @@ impl ClientPage {
                 .collect(),
             pager,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paged(page: u64, pages: u64, total: u64, exact: bool) -> Paged<()> {
+        Paged {
+            rows: vec![(); 50],
+            page,
+            pages,
+            total,
+            exact,
+        }
+    }
+
+    #[test]
+    fn a_list_counted_to_the_end_stops_at_its_last_page() {
+        let pager = Pager::new(&paged(5, 5, 250, true), 50, |p| format!("?page={p}"));
+        assert_eq!((pager.first, pager.last), (201, 250));
+        assert_eq!(pager.previous.as_deref(), Some("?page=4"));
+        assert_eq!(pager.next, None);
+    }
+
+    #[test]
+    fn a_list_counted_only_to_the_cap_links_past_it() {
+        let pager = Pager::new(&paged(200, 200, 10_000, false), 50, |p| format!("?page={p}"));
+        assert_eq!((pager.first, pager.last), (9_951, 10_000));
+        assert!(!pager.exact);
+        assert_eq!(pager.next.as_deref(), Some("?page=201"));
     }
 }

@@ -38,7 +38,7 @@ pub async fn worst_first_after(
     after: Option<&After>,
     limit: u64,
 ) -> Result<(Vec<ListedClient>, Option<After>), AppError> {
-    let mut query = filtered(actor, &Filters::default());
+    let mut query = filtered(actor, &Filters::default(), true, db.get_database_backend());
     if let Some(after) = after {
         let name = c(user::Column::FullName);
         let id = c(user::Column::Id);

@@ -4,9 +4,9 @@
 //! page costs the same whatever the caseload.
 
 use sea_orm::sea_query::{
-    Cond, Expr, ExprTrait, Func, JoinType, LikeExpr, NullOrdering, Order, Query, SelectStatement,
+    Cond, Expr, ExprTrait, Func, JoinType, LikeExpr, NullOrdering, Order, Query, SelectStatement, UnionType,
 };
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 
 use entities::{episode, user};
 
@@ -23,6 +23,10 @@ pub use keyset::{After, worst_first_after};
 
 /// Rows on one page of every list.
 pub const PAGE_ROWS: u64 = 50;
+
+/// Rows a list counts at most (or as far as the page asked for): counting is the one part of a
+/// page whose cost grows with the practice, and past this a list says "more than 10000".
+pub const COUNT_CAP: u64 = 10_000;
 
 /// One client as the lists show them.
 #[derive(Debug, Clone)]
@@ -59,8 +63,11 @@ pub struct Paged<T> {
     pub rows: Vec<T>,
     /// 1-based; past the end it is the last page.
     pub page: u64,
+    /// The pages counted; more follow when `exact` is false.
     pub pages: u64,
+    /// The rows counted: all of them when `exact`, otherwise there are more.
     pub total: u64,
+    pub exact: bool,
 }
 
 #[derive(FromQueryResult)]
@@ -130,6 +137,27 @@ fn rank() -> Expr {
     Func::coalesce([e(episode::Column::Attention), no_flag]).into()
 }
 
+/// The rank as a list reads it: the bare column when it is read through the triage index,
+/// otherwise with the default for clients without an open episode.
+fn rank_for(actor: &impl Acting, filters: &Filters) -> Expr {
+    if by_triage_index(actor, filters) {
+        e(episode::Column::Attention)
+    } else {
+        rank()
+    }
+}
+
+/// Whether a list is read through the practice's triage index (episodes by practice, open,
+/// rank, off track since) rather than through the clients: for the whole practice (owners and
+/// admins) narrowed to a flag that only an open episode has. Only those clients match, so the
+/// episode is joined, not left-joined, and a page stops after its rows. A caseload (providers,
+/// supervisors) is smaller and read through the provider index instead: there the triage
+/// index would walk every client of the practice.
+fn by_triage_index(actor: &impl Acting, filters: &Filters) -> bool {
+    matches!(actor.acting_role(), Role::Owner | Role::Admin)
+        && filters.flag.is_some_and(|flag| flag != FlagFilter::Grey)
+}
+
 /// The clients of the actor's caseload (SPEC §1): provider — their own; supervisor — their
 /// own and their providers'; owner and admin — the whole account. A subquery rather than a
 /// list read first, so the statement count stays fixed.
@@ -141,17 +169,20 @@ fn caseload(actor: &impl Acting) -> Cond {
     match actor.acting_role() {
         Role::Owner | Role::Admin => base,
         Role::Supervisor => {
-            let theirs = Query::select()
+            // The supervisor and their providers as one IN list (`SELECT me UNION ALL SELECT
+            // their providers`), not "= me OR IN (...)": over one IN the databases walk the
+            // (practice, provider) index once per provider instead of reading every client.
+            let providers = Query::select()
                 .column((user::Entity, user::Column::Id))
                 .from(user::Entity)
                 .and_where(Expr::col((user::Entity, user::Column::AccountId)).eq(me.account_id))
                 .and_where(Expr::col((user::Entity, user::Column::SupervisorId)).eq(me.id))
                 .to_owned();
-            base.add(
-                Cond::any()
-                    .add(c(user::Column::ProviderId).eq(me.id))
-                    .add(c(user::Column::ProviderId).in_subquery(theirs)),
-            )
+            let team = Query::select()
+                .expr(Expr::val(me.id))
+                .union(UnionType::All, providers)
+                .to_owned();
+            base.add(c(user::Column::ProviderId).in_subquery(team))
         }
         Role::Provider => base.add(c(user::Column::ProviderId).eq(me.id)),
         Role::Client => base.add(c(user::Column::Id).eq(-1)),
@@ -168,25 +199,35 @@ fn contains(text: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-fn filtered(actor: &impl Acting, filters: &Filters) -> SelectStatement {
+/// The actor's clients narrowed by `filters`. The open episode is joined when `with_episode`
+/// (a page shows its summary) or when a flag filter needs it, so a count without a flag filter
+/// reads the clients alone; see `by_triage_index` for when it is joined rather than
+/// left-joined.
+fn filtered(
+    actor: &impl Acting,
+    filters: &Filters,
+    with_episode: bool,
+    backend: DbBackend,
+) -> SelectStatement {
     let mut query = Query::select();
-    query
-        .from_as(user::Entity, C)
-        .join_as(
-            JoinType::LeftJoin,
+    query.from_as(user::Entity, C);
+    if with_episode || filters.flag.is_some() {
+        let join = if by_triage_index(actor, filters) {
+            JoinType::InnerJoin
+        } else {
+            JoinType::LeftJoin
+        };
+        query.join_as(
+            join,
             episode::Entity,
             E,
             Cond::all()
                 .add(e(episode::Column::ClientId).equals((C, user::Column::Id)))
+                .add(e(episode::Column::AccountId).eq(actor.acting_user().account_id))
                 .add(e(episode::Column::ClosedAt).is_null()),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            user::Entity,
-            P,
-            Expr::col((P, user::Column::Id)).equals((C, user::Column::ProviderId)),
-        )
-        .cond_where(caseload(actor));
+        );
+    }
+    query.cond_where(caseload(actor));
     match filters.status {
         Status::Active => {
             query.and_where(c(user::Column::Active).eq(true));
@@ -197,23 +238,30 @@ fn filtered(actor: &impl Acting, filters: &Filters) -> SelectStatement {
         Status::All => {}
     }
     if let Some(q) = filters.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        // SQLite's LIKE already ignores ASCII case (and its lower() folds no other letters),
+        // so it compares the columns as stored: half the work of a search over a practice.
+        let folded = |column: user::Column| match backend {
+            DbBackend::Sqlite => c(column),
+            _ => Func::lower(c(column)).into(),
+        };
         query.cond_where(
             Cond::any()
-                .add(Expr::expr(Func::lower(c(user::Column::FullName))).like(contains(q)))
-                .add(Expr::expr(Func::lower(c(user::Column::Login))).like(contains(q))),
+                .add(folded(user::Column::FullName).like(contains(q)))
+                .add(folded(user::Column::Login).like(contains(q))),
         );
     }
     if let Some(provider) = filters.provider {
         query.and_where(c(user::Column::ProviderId).eq(provider));
     }
     if let Some(flag) = filters.flag {
+        let rank = rank_for(actor, filters);
         query.and_where(match flag {
-            FlagFilter::Attention => rank().lte(Attention::NEEDS_ATTENTION),
-            FlagFilter::Alert => rank().eq(Attention::SafetyAlert.rank()),
-            FlagFilter::Red => rank().is_in([Attention::RedOutcome.rank(), Attention::RedAlliance.rank()]),
-            FlagFilter::Amber => rank().eq(Attention::Amber.rank()),
-            FlagFilter::Green => rank().eq(Attention::Green.rank()),
-            FlagFilter::Grey => rank().eq(Attention::NoFlag.rank()),
+            FlagFilter::Attention => rank.lte(Attention::NEEDS_ATTENTION),
+            FlagFilter::Alert => rank.eq(Attention::SafetyAlert.rank()),
+            FlagFilter::Red => rank.between(Attention::RedOutcome.rank(), Attention::RedAlliance.rank()),
+            FlagFilter::Amber => rank.eq(Attention::Amber.rank()),
+            FlagFilter::Green => rank.eq(Attention::Green.rank()),
+            FlagFilter::Grey => rank.eq(Attention::NoFlag.rank()),
         });
     }
     query
@@ -221,6 +269,12 @@ fn filtered(actor: &impl Acting, filters: &Filters) -> SelectStatement {
 
 /// The columns a `ListedClient` is read from.
 fn select_listed(rows: &mut SelectStatement) {
+    rows.join_as(
+        JoinType::LeftJoin,
+        user::Entity,
+        P,
+        Expr::col((P, user::Column::Id)).equals((C, user::Column::ProviderId)),
+    );
     rows.expr_as(c(user::Column::Id), "id")
         .expr_as(c(user::Column::FullName), "full_name")
         .expr_as(c(user::Column::Login), "login")
@@ -238,9 +292,14 @@ fn select_listed(rows: &mut SelectStatement) {
         .expr_as(e(episode::Column::LastSessionAt), "last_session_at");
 }
 
-async fn count(db: &impl ConnectionTrait, query: &SelectStatement) -> Result<u64, AppError> {
-    let mut counting = query.clone();
-    counting.expr_as(Func::count(Expr::col(sea_orm::sea_query::Asterisk)), "n");
+/// The rows `query` finds, counting no further than `at_most`.
+async fn count(db: &impl ConnectionTrait, query: &SelectStatement, at_most: u64) -> Result<u64, AppError> {
+    let mut found = query.clone();
+    found.expr(Expr::cust("1")).limit(at_most);
+    let counting = Query::select()
+        .expr_as(Func::count(Expr::col(sea_orm::sea_query::Asterisk)), "n")
+        .from_subquery(found, "found")
+        .to_owned();
     let statement = db.get_database_backend().build(&counting);
     let found = Count::find_by_statement(statement).one(db).await?;
     Ok(found.map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
@@ -253,11 +312,20 @@ pub async fn list(
     filters: &Filters,
     page: u64,
 ) -> Result<Paged<ListedClient>, AppError> {
-    let query = filtered(actor, filters);
-    let total = count(db, &query).await?;
+    let backend = db.get_database_backend();
+    // Counted up to the cap, or far enough to tell whether the page asked for exists.
+    let at_most = Ord::max(COUNT_CAP, page.saturating_mul(PAGE_ROWS));
+    let counted = count(
+        db,
+        &filtered(actor, filters, false, backend),
+        at_most.saturating_add(1),
+    )
+    .await?;
+    let exact = counted <= at_most;
+    let total = Ord::min(counted, at_most);
     let pages = Ord::max(total.div_ceil(PAGE_ROWS), 1);
     let page = page.clamp(1, pages);
-    let mut rows = query;
+    let mut rows = filtered(actor, filters, true, backend);
     select_listed(&mut rows);
     match filters.sort {
         Sort::Name => {}
@@ -265,11 +333,11 @@ pub async fn list(
             rows.order_by_expr_with_nulls(e(episode::Column::LastSessionAt), Order::Desc, NullOrdering::Last);
         }
         Sort::Flag => {
-            rows.order_by_expr(rank(), Order::Asc).order_by_expr_with_nulls(
-                e(episode::Column::OffTrackSince),
-                Order::Asc,
-                NullOrdering::Last,
-            );
+            // `off_track_since` is set exactly when the rank needs attention
+            // (`Attention::off_track_since`), so within one rank it is never mixed with NULL
+            // and needs no NULLS LAST: the order matches the triage index.
+            rows.order_by_expr(rank_for(actor, filters), Order::Asc)
+                .order_by_expr(e(episode::Column::OffTrackSince), Order::Asc);
         }
     }
     rows.order_by_expr_with_nulls(c(user::Column::LastName), Order::Asc, NullOrdering::Last)
@@ -290,6 +358,7 @@ pub async fn list(
         page,
         pages,
         total,
+        exact,
     })
 }
 
@@ -322,7 +391,7 @@ pub async fn counts_by_provider(
     db: &impl ConnectionTrait,
     actor: &impl Acting,
 ) -> Result<Vec<RankCount>, AppError> {
-    let mut query = filtered(actor, &Filters::default());
+    let mut query = filtered(actor, &Filters::default(), true, db.get_database_backend());
     query
         .expr_as(c(user::Column::ProviderId), "provider_id")
         .expr_as(rank(), "rank")
