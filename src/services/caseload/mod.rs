@@ -4,7 +4,8 @@
 //! page costs the same whatever the caseload.
 
 use sea_orm::sea_query::{
-    Cond, Expr, ExprTrait, Func, JoinType, LikeExpr, NullOrdering, Order, Query, SelectStatement, UnionType,
+    Cond, Expr, ExprTrait, Func, IntoTableRef, JoinType, LikeExpr, NullOrdering, Order, Query,
+    SelectStatement, UnionType,
 };
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 
@@ -150,7 +151,7 @@ fn rank_for(actor: &impl Acting, filters: &Filters) -> Expr {
 /// Whether a list is read through the practice's triage index (episodes by practice, open,
 /// rank, off track since) rather than through the clients: for the whole practice (owners and
 /// admins) narrowed to a flag that only an open episode has. Only those clients match, so the
-/// episode is joined, not left-joined, and a page stops after its rows. A caseload (providers,
+/// episodes are read first, in triage order, and a page stops after its rows. A caseload (providers,
 /// supervisors) is smaller and read through the provider index instead: there the triage
 /// index would walk every client of the practice.
 fn by_triage_index(actor: &impl Acting, filters: &Filters) -> bool {
@@ -201,8 +202,7 @@ fn contains(text: &str) -> LikeExpr {
 
 /// The actor's clients narrowed by `filters`. The open episode is joined when `with_episode`
 /// (a page shows its summary) or when a flag filter needs it, so a count without a flag filter
-/// reads the clients alone; see `by_triage_index` for when it is joined rather than
-/// left-joined.
+/// reads the clients alone; see `by_triage_index` for when the episodes come first.
 fn filtered(
     actor: &impl Acting,
     filters: &Filters,
@@ -210,22 +210,30 @@ fn filtered(
     backend: DbBackend,
 ) -> SelectStatement {
     let mut query = Query::select();
-    query.from_as(user::Entity, C);
-    if with_episode || filters.flag.is_some() {
-        let join = if by_triage_index(actor, filters) {
-            JoinType::InnerJoin
-        } else {
-            JoinType::LeftJoin
-        };
-        query.join_as(
-            join,
-            episode::Entity,
-            E,
-            Cond::all()
-                .add(e(episode::Column::ClientId).equals((C, user::Column::Id)))
-                .add(e(episode::Column::AccountId).eq(actor.acting_user().account_id))
-                .add(e(episode::Column::ClosedAt).is_null()),
-        );
+    if by_triage_index(actor, filters) {
+        // FROM episodes CROSS JOIN users: SQLite takes the tables in this order (the open
+        // episodes in triage order first, then each one's client by primary key); PostgreSQL
+        // reads it as an inner join and plans it freely.
+        query
+            .from_as(episode::Entity, E)
+            .cross_join(user::Entity.into_table_ref().alias(C))
+            .and_where(e(episode::Column::ClientId).equals((C, user::Column::Id)))
+            .and_where(e(episode::Column::AccountId).eq(actor.acting_user().account_id))
+            .and_where(e(episode::Column::ClosedAt).is_null());
+    } else {
+        query.from_as(user::Entity, C);
+        if with_episode || filters.flag.is_some() {
+            // By client only: with the practice in the condition too, SQLite may look each
+            // client's episode up through the triage index, which reads the whole practice.
+            query.join_as(
+                JoinType::LeftJoin,
+                episode::Entity,
+                E,
+                Cond::all()
+                    .add(e(episode::Column::ClientId).equals((C, user::Column::Id)))
+                    .add(e(episode::Column::ClosedAt).is_null()),
+            );
+        }
     }
     query.cond_where(caseload(actor));
     match filters.status {
