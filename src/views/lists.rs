@@ -142,9 +142,9 @@ mod tests {
 
     #[test]
     fn a_list_counted_only_to_the_cap_links_past_it() {
-        let pager = Pager::new(&paged(200, 200, 10_000, false), 50, |p| format!("?page={p}"));
-        assert_eq!((pager.first, pager.last), (9_951, 10_000));
+        let pager = Pager::new(&paged(20, 20, 1_000, false), 50, |p| format!("?page={p}"));
+        assert_eq!((pager.first, pager.last), (951, 1_000));
         assert!(!pager.exact);
-        assert_eq!(pager.next.as_deref(), Some("?page=201"));
+        assert_eq!(pager.next.as_deref(), Some("?page=21"));
     }
 }
