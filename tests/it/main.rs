@@ -35,6 +35,7 @@ mod fuzz;
 mod hardening;
 mod instances;
 mod invite_schedules;
+mod list_counts;
 mod logs;
 mod mail;
 mod measures_due;
