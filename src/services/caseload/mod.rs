@@ -152,9 +152,9 @@ fn rank_for(actor: &impl Acting, filters: &Filters) -> Expr {
 /// Whether a list is read through the practice's triage index (episodes by practice, open,
 /// rank, off track since) rather than through the clients: for the whole practice (owners and
 /// admins) narrowed to a flag that only an open episode has. Only those clients match, so the
-/// episodes are read first, in triage order, and a page stops after its rows. A caseload (providers,
-/// supervisors) is smaller and read through the provider index instead: there the triage
-/// index would walk every client of the practice.
+/// episodes are read first, in triage order, and a page stops after its rows. A caseload
+/// (providers, supervisors) is smaller and read through the provider index instead: there the
+/// triage index would walk every client of the practice.
 fn by_triage_index(actor: &impl Acting, filters: &Filters) -> bool {
     matches!(actor.acting_role(), Role::Owner | Role::Admin)
         && filters.flag.is_some_and(|flag| flag != FlagFilter::Grey)
