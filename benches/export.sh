@@ -9,6 +9,8 @@
 #   benches/export.sh                      # SQLite, 100,000 clients
 #   CLIENTS=10000 benches/export.sh        # smaller
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/export_bench benches/export.sh
+#   AUDIT_ROWS=5000000 benches/export.sh   # and that many audit events for /audit.csv
+#                                          # (written with sqlite3 or psql, one statement)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${CLIENTS:-100000}
@@ -29,6 +31,24 @@ echo "$summary"
 echo "demo --clients $clients: $(python3 -c "print(f'{$end - $start:.1f}')") s wall"
 owner=$(sed -n 's/.*Sign in as \([^ ]*\) .*/\1/p' <<<"$summary")
 password=$(sed -n 's/.*with the password "\(.*\)"\..*/\1/p' <<<"$summary")
+
+audit_rows=${AUDIT_ROWS:-0}
+if [ "$audit_rows" -gt 0 ]; then
+  # Events ten a second into the past, straight into the table in one statement.
+  insert="INSERT INTO audit_log (at, account_id, actor_id, action, subject, ip, outcome)
+    SELECT $(date +%s) - 60 - n / 10, u.account_id, u.id,
+           CASE n % 3 WHEN 0 THEN 'client.viewed' WHEN 1 THEN 'rating.recorded' ELSE 'login.succeeded' END,
+           'client ' || (n % 50), '127.0.0.1', 'success'
+    FROM users u, numbers WHERE u.login = '$owner'"
+  start=$(date +%s.%N)
+  if [ "${DATABASE_URL:-}" ]; then
+    psql -q "$DATABASE_URL" -c "WITH numbers AS (SELECT generate_series(1, $audit_rows) AS n) $insert"
+  else
+    sqlite3 "$data/outcomes.sqlite" "WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < $audit_rows) $insert"
+  fi
+  end=$(date +%s.%N)
+  echo "$audit_rows audit events added in $(python3 -c "print(f'{$end - $start:.1f}')") s"
+fi
 
 "$bin" serve &
 pid=$!
