@@ -282,6 +282,21 @@ impl TestApp {
             .expect("connect to the test database")
     }
 
+    /// Fills the database with a demo practice of `clients` clients (`outcomes demo`) and
+    /// returns its tag: its people sign in as `demo-owner-<tag>`, `demo-pro-<tag>-0`,
+    /// `demo-c-<tag>-7`, ... with `outcomes::demo::DEMO_PASSWORD`.
+    pub async fn demo_practice(&self, clients: usize) -> String {
+        let summary = outcomes::demo::run(&self.db().await, outcomes::demo::DemoOptions { clients })
+            .await
+            .expect("demo practice");
+        summary
+            .split("Sign in as demo-owner-")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .expect("the demo's tag")
+            .to_string()
+    }
+
     pub fn mail_files(&self) -> Vec<String> {
         let dir = self.data_dir.join("mail");
         let mut out = Vec::new();

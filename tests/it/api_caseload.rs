@@ -83,15 +83,7 @@ fn keys(rows: &[Value]) -> Vec<(u8, String, i64)> {
 
 async fn the_api_caseload_streams_every_client_worst_first_across_batches(app: TestApp) {
     let db = app.db().await;
-    let summary = outcomes::demo::run(&db, outcomes::demo::DemoOptions { clients: CLIENTS })
-        .await
-        .expect("demo practice");
-    let tag = summary
-        .split("Sign in as demo-owner-")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .expect("the demo's tag")
-        .to_string();
+    let tag = app.demo_practice(CLIENTS).await;
     // A client made inactive is left out, as before.
     let inactive: i32 = entities::user::Entity::find()
         .select_only()

@@ -65,15 +65,7 @@ async fn a_client_that_hangs_up_mid_export_stops_the_reading(backend: Backend) {
         return;
     };
     let audit = app.audit_check();
-    let summary = outcomes::demo::run(&app.db().await, outcomes::demo::DemoOptions { clients: CLIENTS })
-        .await
-        .expect("demo practice");
-    let owner_login = summary
-        .split("Sign in as ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .expect("the owner's user ID")
-        .to_string();
+    let owner_login = format!("demo-owner-{}", app.demo_practice(CLIENTS).await);
     let owner = app.browser();
     let signed = owner.login(&owner_login, outcomes::demo::DEMO_PASSWORD).await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);

@@ -10,16 +10,7 @@ use crate::common::TestApp;
 const CLIENTS: usize = 1_200;
 
 async fn a_list_past_the_count_cap_says_more_than_and_pages_on(app: TestApp) {
-    let db = app.db().await;
-    let summary = outcomes::demo::run(&db, outcomes::demo::DemoOptions { clients: CLIENTS })
-        .await
-        .expect("demo practice");
-    let tag = summary
-        .split("Sign in as demo-owner-")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .expect("the demo's tag")
-        .to_string();
+    let tag = app.demo_practice(CLIENTS).await;
     let owner = app.browser();
     let signed_in = owner
         .login(&format!("demo-owner-{tag}"), outcomes::demo::DEMO_PASSWORD)

@@ -17,8 +17,11 @@ use crate::domain::triage::Attention;
 use crate::domain::{AgeGroup, Role};
 use crate::error::AppError;
 
+mod counts;
 mod filters;
 mod keyset;
+use counts::count;
+pub use counts::{RankCount, counts_by_provider};
 pub use filters::{Filters, FlagFilter, Sort, Status};
 pub use keyset::{After, worst_first_after};
 
@@ -111,11 +114,6 @@ impl From<Stored> for ListedClient {
             last_session_at: s.last_session_at,
         }
     }
-}
-
-#[derive(FromQueryResult)]
-struct Count {
-    n: i64,
 }
 
 /// The client (`c`), the client's open episode (`e`) and provider (`p`).
@@ -301,19 +299,6 @@ fn select_listed(rows: &mut SelectStatement) {
         .expr_as(e(episode::Column::LastSessionAt), "last_session_at");
 }
 
-/// The rows `query` finds, counting no further than `at_most`.
-async fn count(db: &impl ConnectionTrait, query: &SelectStatement, at_most: u64) -> Result<u64, AppError> {
-    let mut found = query.clone();
-    found.expr(Expr::cust("1")).limit(at_most);
-    let counting = Query::select()
-        .expr_as(Func::count(Expr::col(sea_orm::sea_query::Asterisk)), "n")
-        .from_subquery(found, "found")
-        .to_owned();
-    let statement = db.get_database_backend().build(&counting);
-    let found = Count::find_by_statement(statement).one(db).await?;
-    Ok(found.map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
-}
-
 /// One page (1-based) of the actor's clients narrowed by `filters`.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -385,27 +370,4 @@ pub async fn worst_first(
         ..Filters::default()
     };
     list(db, actor, &filters, page).await
-}
-
-/// How many active clients of the caseload each provider has at each triage rank.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct RankCount {
-    pub provider_id: Option<i32>,
-    pub rank: i32,
-    pub n: i64,
-}
-
-/// Counts per provider and rank, in one statement.
-pub async fn counts_by_provider(
-    db: &impl ConnectionTrait,
-    actor: &impl Acting,
-) -> Result<Vec<RankCount>, AppError> {
-    let mut query = filtered(actor, &Filters::default(), true, db.get_database_backend());
-    query
-        .expr_as(c(user::Column::ProviderId), "provider_id")
-        .expr_as(rank(), "rank")
-        .expr_as(Func::count(Expr::col(sea_orm::sea_query::Asterisk)), "n")
-        .add_group_by([c(user::Column::ProviderId), rank()]);
-    let statement = db.get_database_backend().build(&query);
-    Ok(RankCount::find_by_statement(statement).all(db).await?)
 }
