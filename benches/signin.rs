@@ -1,6 +1,7 @@
 //! Sign-in benchmark (`cargo bench --bench signin`): sign-ins with a registered device against
 //! the raw argon2 verify rate, the cost of the device check itself, and `/healthz` latency
 //! during a 64-way sign-in burst. Traffic goes only to 127.0.0.1; every loop is bounded.
+//! `BENCH_ARGON2_ONLY=1` prints the raw rate alone (for `benches/signin_http.sh`).
 
 // A test or benchmark that cannot set up must stop loudly: unwrap, expect and panic are its
 // assertions here, unlike on the service's request paths.
@@ -212,6 +213,12 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10.0);
+    // BENCH_ARGON2_ONLY=1: the raw rate alone, for `benches/signin_http.sh`, whose load
+    // generator (wrk) runs in a process of its own.
+    if std::env::var("BENCH_ARGON2_ONLY").as_deref() == Ok("1") {
+        println!("argon2 verifies/s: {:.1}", argon2_verify_rate(seconds));
+        return;
+    }
     // The raw rate drifts by several per cent between runs on a shared machine, so each round
     // measures the floor right before the sign-ins it is compared with.
     let rounds: usize = std::env::var("BENCH_ROUNDS")
