@@ -282,6 +282,17 @@ impl TestApp {
             .expect("connect to the test database")
     }
 
+    /// Moves the app's clock out of quiet hours if the test runs in them: from 21:00 to 08:00
+    /// practice time (UTC for a new practice) a text sent on demand waits for the morning, and
+    /// a test that reads its text at once calls this before anyone signs in (so that no
+    /// session outlives the jump).
+    pub fn skip_quiet_hours(&self) {
+        let now = self.clock.now();
+        if let Some(morning) = outcomes::domain::calendar::quiet_until(chrono_tz::UTC, now) {
+            self.clock.advance(morning - now + 60 * 60);
+        }
+    }
+
     /// Fills the database with a demo practice of `clients` clients (`outcomes demo`) and
     /// returns its tag: its people sign in as `demo-owner-<tag>`, `demo-pro-<tag>-0`,
     /// `demo-c-<tag>-7`, ... with `outcomes::demo::DEMO_PASSWORD`.

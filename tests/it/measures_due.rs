@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::common::{Browser, TestApp, count_rows, create_client};
 use crate::measures_link::{PHONE, client_with_contacts, invite, post_answers, texted_token};
 use crate::outcomes_common::{
-    ask_for, client_page, error_texts, options_without, practice, rate, select_texts, sign_in, total,
+    ask_for, client_page, error_texts, options_without, practice_by_day, rate, select_texts, sign_in, total,
 };
 
 const PHQ9: [&str; 9] = ["0", "1", "0", "0", "0", "0", "0", "0", "0"];
@@ -53,7 +53,7 @@ const MOOD: &str = "Mood questionnaire (PHQ-9)";
 const WORRY: &str = "Worry questionnaire (GAD-7)";
 
 async fn a_questionnaire_is_listed_only_when_the_provider_asks_for_it(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let (client, login, password) = create_client(&p.pat, None, "").await;
     let me = sign_in(&app, &login, &password).await;
     assert_eq!(
@@ -113,7 +113,7 @@ async fn a_questionnaire_is_listed_only_when_the_provider_asks_for_it(app: TestA
 }
 
 async fn next_session_only_asks_once_and_a_period_counts_sessions(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let (client, login, password) = create_client(&p.pat, None, "").await;
     let me = sign_in(&app, &login, &password).await;
     ask_for(&p.pat, client, &[("phq9", "next"), ("gad7", "2")]).await;
@@ -138,7 +138,7 @@ async fn next_session_only_asks_once_and_a_period_counts_sessions(app: TestApp) 
 }
 
 async fn bad_questionnaire_choices_are_refused_with_nothing_saved(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let (client, _, _) = create_client(&p.pat, None, "").await;
     let page = format!("/clients/{client}");
     let action = format!("/clients/{client}/questionnaires");
@@ -190,7 +190,7 @@ async fn bad_questionnaire_choices_are_refused_with_nothing_saved(app: TestApp) 
 }
 
 async fn a_link_opens_exactly_the_due_measures_and_takes_nothing_else(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, "").await;
     ask_for(&p.pat, client, &[("phq9", "1")]).await;
     assert_eq!(invite(&p, client, "sms").await.status, StatusCode::SEE_OTHER);

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 
 use crate::common::{Browser, TestApp};
-use crate::outcomes_common::{Practice, ask_for, error_texts, practice, select_texts};
+use crate::outcomes_common::{Practice, ask_for, error_texts, practice_by_day, select_texts};
 
 pub(crate) const PHONE: &str = "+14155552672";
 
@@ -82,7 +82,7 @@ pub(crate) async fn post_answers(
 }
 
 async fn a_texted_link_opens_only_the_due_measures_and_is_spent_when_answered(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, "").await;
     ask_for(&p.pat, client, &[("phq9", "1"), ("gad7", "1")]).await;
     let sent = invite(&p, client, "sms").await;
@@ -164,7 +164,7 @@ async fn a_texted_link_opens_only_the_due_measures_and_is_spent_when_answered(ap
 }
 
 async fn a_link_expires_after_invite_hours(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, "").await;
     invite(&p, client, "sms").await;
     let token = texted_token(&app, PHONE);
@@ -177,7 +177,7 @@ async fn a_link_expires_after_invite_hours(app: TestApp) {
 }
 
 async fn a_link_dies_when_the_phone_changes_and_unknown_links_look_the_same(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, "").await;
     invite(&p, client, "sms").await;
     let token = texted_token(&app, PHONE);
@@ -222,7 +222,7 @@ async fn a_link_dies_when_the_phone_changes_and_unknown_links_look_the_same(app:
 }
 
 async fn links_go_by_e_mail_or_both_and_every_send_is_audited(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, "casey@example.net").await;
     let mailed = invite(&p, client, "email").await;
     assert_eq!(mailed.status, StatusCode::SEE_OTHER);
@@ -246,7 +246,7 @@ async fn links_go_by_e_mail_or_both_and_every_send_is_audited(app: TestApp) {
 }
 
 async fn a_text_needs_a_phone_and_counts_against_the_send_limits(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let no_phone = client_with_contacts(&p, "", "").await;
     let refused = invite(&p, no_phone, "sms").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -269,7 +269,7 @@ async fn a_text_needs_a_phone_and_counts_against_the_send_limits(app: TestApp) {
 }
 
 async fn a_safety_answer_through_the_link_shows_the_crisis_text(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, "").await;
     ask_for(&p.pat, client, &[("phq9", "1")]).await;
     invite(&p, client, "sms").await;

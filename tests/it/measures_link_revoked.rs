@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 
 use crate::common::{Answer, Browser, count_rows};
 use crate::measures_link::{PHONE, client_with_contacts, invite, post_answers, texted_token, token_in};
-use crate::outcomes_common::{Practice, error_texts, practice};
+use crate::outcomes_common::{Practice, error_texts, practice_by_day};
 
 const EMAIL: &str = "casey@example.net";
 
@@ -107,7 +107,7 @@ async fn login_of(p: &Practice, client: i32) -> String {
 }
 
 async fn deactivating_the_client_kills_an_outstanding_link(app: crate::common::TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, EMAIL).await;
     let login = login_of(&p, client).await;
     send(&app, &p, client, "sms").await;
@@ -125,7 +125,7 @@ async fn deactivating_the_client_kills_an_outstanding_link(app: crate::common::T
 }
 
 async fn a_new_phone_kills_the_link_even_when_changed_back(app: crate::common::TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, EMAIL).await;
     let login = login_of(&p, client).await;
     send(&app, &p, client, "sms").await;
@@ -136,7 +136,7 @@ async fn a_new_phone_kills_the_link_even_when_changed_back(app: crate::common::T
 }
 
 async fn a_new_e_mail_address_kills_a_mailed_link_and_a_texted_one(app: crate::common::TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let client = client_with_contacts(&p, PHONE, EMAIL).await;
     let login = login_of(&p, client).await;
     send(&app, &p, client, "email").await;

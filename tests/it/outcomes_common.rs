@@ -17,6 +17,13 @@ pub(crate) struct Practice {
     pub(crate) pat_id: i32,
 }
 
+/// `practice`, with the app's clock moved out of quiet hours first (`skip_quiet_hours`), for
+/// the tests that read a text sent on demand at once.
+pub(crate) async fn practice_by_day(app: &TestApp) -> Practice {
+    app.skip_quiet_hours();
+    practice(app).await
+}
+
 pub(crate) async fn practice(app: &TestApp) -> Practice {
     let owner = app.signup("pro", "olivia", "").await;
     owner.login("olivia", STRONG_PASSWORD).await;

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 
 use crate::common::{TestApp, create_client};
-use crate::outcomes_common::{ask_for, error_texts, ors_series, practice, select_texts, sign_in};
+use crate::outcomes_common::{ask_for, error_texts, ors_series, practice_by_day, select_texts, sign_in};
 
 const PHQ9_NO_HARM: [(&str, &str); 9] = [
     ("item1", "1"),
@@ -20,7 +20,7 @@ const PHQ9_NO_HARM: [(&str, &str); 9] = [
 ];
 
 async fn a_client_reads_plain_names_and_each_measures_own_instruction(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let (client, login, password) = create_client(&p.pat, None, "").await;
     ask_for(&p.pat, client, &[("phq9", "1"), ("gad7", "1")]).await;
     let me = sign_in(&app, &login, &password).await;
@@ -72,7 +72,7 @@ async fn a_client_reads_plain_names_and_each_measures_own_instruction(app: TestA
 }
 
 async fn a_safety_answer_on_the_clients_device_shows_the_crisis_text_at_once(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let (client, login, password) = create_client(&p.pat, None, "").await;
     ask_for(&p.pat, client, &[("phq9", "1")]).await;
     let me = sign_in(&app, &login, &password).await;
@@ -108,7 +108,7 @@ async fn a_safety_answer_on_the_clients_device_shows_the_crisis_text_at_once(app
 }
 
 async fn a_clients_shared_graph_shows_no_clinicians_panel(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     let (client, login, password) = create_client(&p.pat, None, "").await;
     ors_series(&p.pat, client, &["15.6", "23.5"]).await;
     // A low alliance rating, which staff see flagged red.
@@ -151,7 +151,7 @@ async fn a_clients_shared_graph_shows_no_clinicians_panel(app: TestApp) {
 }
 
 async fn the_owner_sets_the_crisis_text_and_invitation_times(app: TestApp) {
-    let p = practice(&app).await;
+    let p = practice_by_day(&app).await;
     assert_eq!(
         p.pat.get("/options/telehealth").await.status,
         StatusCode::FORBIDDEN,
