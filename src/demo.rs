@@ -305,6 +305,8 @@ fn ratings_for(rng: &mut impl Rng, account: i32, client: &user::Model, now: i64)
     let sessions = rng.random_range(2..=18);
     let intake = bell(rng, 19.0, 12.0, 2.0, 38.0);
     let gain = rng.random_range(-6.0..14.0);
+    // The last session at some second of the past four weeks, as a practice's clients are seen.
+    let last = now - rng.random_range(0..28 * 86_400);
     let mut ratings = Vec::new();
     for session in 1..=sessions {
         let expected = intake + gain * (1.0 - (-(f64::from(session) - 1.0) / 3.0).exp());
@@ -323,7 +325,7 @@ fn ratings_for(rng: &mut impl Rng, account: i32, client: &user::Model, now: i64)
                 items: serde_json::to_string(&items).unwrap_or_default(),
                 source: Source::Clinician,
                 entered_by: client.provider_id.unwrap_or_default(),
-                at: now - i64::from(sessions - session) * 7 * 86_400,
+                at: last - i64::from(sessions - session) * 7 * 86_400,
             });
         }
     }
@@ -343,7 +345,7 @@ fn episode_for(
         account_id: client.account_id,
         client_id: client.id,
         number: 1,
-        opened_at: now - 20 * 7 * 86_400,
+        opened_at: now - 24 * 7 * 86_400,
         closed_at: None,
         outcome_count: 0,
         latest_session: 0,

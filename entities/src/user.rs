@@ -29,6 +29,9 @@ pub struct Model {
     pub client_sees_graph: bool,
     /// The user handle this person's passkeys carry: a random UUID, set with the first one.
     pub webauthn_id: Option<String>,
+    // The table also holds `last_session_at` and SQLite's `user_search` table follows each
+    // user's name and user ID: both kept by database triggers (migration 000100) and read only
+    // by the client lists' SQL, so the app can never write them.
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

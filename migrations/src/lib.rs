@@ -21,6 +21,7 @@ mod m20261130_000053_create_symptom_requests;
 mod m20261130_000060_add_audit_keyset_indexes;
 mod m20261130_000080_add_sso_flow_ip;
 mod m20261130_000090_add_caseload_indexes;
+mod m20261130_000100_add_search_and_session_indexes;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000060_add_audit_keyset_indexes::Migration),
             Box::new(m20261130_000080_add_sso_flow_ip::Migration),
             Box::new(m20261130_000090_add_caseload_indexes::Migration),
+            Box::new(m20261130_000100_add_search_and_session_indexes::Migration),
         ]
     }
 }

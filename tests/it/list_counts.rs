@@ -4,7 +4,8 @@
 
 use reqwest::StatusCode;
 
-use crate::common::TestApp;
+use crate::common::{Answer, TestApp, create_client};
+use crate::outcomes_common::total;
 
 /// More clients than a list counts (`caseload::COUNT_CAP`, 1,000).
 const CLIENTS: usize = 1_200;
@@ -53,4 +54,108 @@ async fn a_list_past_the_count_cap_says_more_than_and_pages_on(app: TestApp) {
     assert!(!search.body.contains("more than"), "a search: {}", search.body);
 }
 
-crate::db_tests!(a_list_past_the_count_cap_says_more_than_and_pages_on);
+/// The clients' ids on a list page, in order.
+fn ids(page: &Answer) -> Vec<i32> {
+    let document = scraper::Html::parse_document(&page.body);
+    let link = scraper::Selector::parse("table.clients tbody a").expect("selector");
+    document
+        .select(&link)
+        .filter_map(|a| {
+            a.value()
+                .attr("href")?
+                .trim_start_matches("/clients/")
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// The whole practice by last session walks the clients' copy of their open episode's last
+/// session (kept by triggers on `episodes`): a new rating brings a client to the top, a closed
+/// episode sends them to the end with those never seen, and a search, read through the trigram
+/// index, lists the same pages.
+async fn the_practice_by_last_session_follows_ratings_and_closed_episodes(app: TestApp) {
+    let tag = app.demo_practice(60).await;
+    let owner = app.browser();
+    owner
+        .login(&format!("demo-owner-{tag}"), outcomes::demo::DEMO_PASSWORD)
+        .await;
+    // Three clients without a session ("Casey Client") for the first provider of the
+    // list's provider filter, and one demo client deactivated.
+    let list = owner.get("/clients").await;
+    let document = scraper::Html::parse_document(&list.body);
+    let option = scraper::Selector::parse("select[name=provider] option").expect("selector");
+    let provider = document
+        .select(&option)
+        .find_map(|o| o.value().attr("value")?.parse::<i32>().ok())
+        .expect("a provider to choose");
+    let mut unseen = Vec::new();
+    for _ in 0..3 {
+        unseen.push(create_client(&owner, Some(provider), "").await.0);
+    }
+    let before = ids(&owner.get("/clients?sort=last_session&status=all").await);
+    let gone = before[7];
+    let answer = owner
+        .submit(
+            &format!("/clients/{gone}"),
+            &format!("/clients/{gone}/deactivate"),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+
+    // A client from the second page is rated now; the first page's first client's episode
+    // is closed.
+    let second = ids(&owner.get("/clients?sort=last_session&status=all&page=2").await);
+    let rated = second[2];
+    total(&owner, rated, "ors", "", "20").await;
+    let closed = before[0];
+    let path = format!("/clients/{closed}/episodes/close");
+    assert_eq!(
+        owner.submit(&path, &path, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    for (status, rows) in [("active", 62), ("all", 63)] {
+        let mut every = Vec::new();
+        for page in 1..=2 {
+            let listed = ids(&owner
+                .get(&format!("/clients?sort=last_session&status={status}&page={page}"))
+                .await);
+            let searched = owner
+                .get(&format!(
+                    "/clients?sort=last_session&status={status}&page={page}&q=client"
+                ))
+                .await;
+            assert_eq!(
+                listed,
+                ids(&searched),
+                "{status}, page {page}: a search lists the same"
+            );
+            every.extend(listed);
+        }
+        assert_eq!(every.len(), rows, "{status}: every client");
+        let mut distinct = every.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), rows, "{status}: no client twice");
+        assert_eq!(every[0], rated, "{status}: rated just now, first");
+        assert!(
+            every[rows - 4..].contains(&closed),
+            "{status}: no open episode, with the unseen last"
+        );
+        for id in &unseen {
+            assert!(every[rows - 4..].contains(id), "{status}: never seen, last");
+        }
+        assert_eq!(
+            every.contains(&gone),
+            status == "all",
+            "{status}: the deactivated client"
+        );
+    }
+}
+
+crate::db_tests!(
+    a_list_past_the_count_cap_says_more_than_and_pages_on,
+    the_practice_by_last_session_follows_ratings_and_closed_episodes
+);

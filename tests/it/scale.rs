@@ -43,7 +43,7 @@ async fn dashboard_queries_do_not_grow_with_the_caseload(app: TestApp) {
     supervisor.login("sue", STRONG_PASSWORD).await;
     add_rated_clients(&owner, pat, 2).await;
     // The dashboards and the paged lists, second pages included.
-    let pages: [(&Browser, &str); 9] = [
+    let pages: [(&Browser, &str); 10] = [
         (&provider, "/dashboard"),
         (&supervisor, "/dashboard"),
         (&owner, "/dashboard"),
@@ -51,6 +51,7 @@ async fn dashboard_queries_do_not_grow_with_the_caseload(app: TestApp) {
         (&provider, "/clients"),
         (&supervisor, "/clients?flag=attention&sort=flag"),
         (&owner, "/clients?q=client&sort=last_session&page=2"),
+        (&owner, "/clients?sort=last_session&status=all"),
         (&owner, "/audit"),
         (&owner, "/audit?event=rating.recorded&older=4102444800.1"),
     ];

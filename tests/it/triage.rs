@@ -236,6 +236,40 @@ async fn the_client_list_searches_filters_and_sorts_in_the_address(app: TestApp)
         Vec::<i32>::new(),
         "% is literal"
     );
+    assert_eq!(
+        ids(&owner.get("/clients?q=%22ZEL%22").await),
+        Vec::<i32>::new(),
+        "quotes are text"
+    );
+    assert_eq!(
+        ids(&owner.get("/clients?q=n+Zel").await),
+        vec![zeller],
+        "across first and last name"
+    );
+    // A renamed client is found by the new name only (SQLite's search table follows).
+    let renamed = format!("/clients/{adams}");
+    let fields = [
+        ("first_name", "Cy"),
+        ("last_name", "Brandt"),
+        ("age_group", "adult"),
+        ("phone", ""),
+        ("email", ""),
+        ("provider_id", &pam.to_string()),
+    ];
+    assert_eq!(
+        owner.submit(&renamed, &renamed, &fields).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        ids(&owner.get("/clients?q=brandt").await),
+        vec![adams],
+        "the new name"
+    );
+    assert_eq!(
+        ids(&owner.get("/clients?q=adams").await),
+        Vec::<i32>::new(),
+        "not the old"
+    );
     let login = select_texts(&owner.get("/clients?q=Young").await, "table.clients tbody td")[0].clone();
     assert_eq!(
         ids(&owner.get(&format!("/clients?q={login}")).await),

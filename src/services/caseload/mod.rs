@@ -12,18 +12,20 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use entities::{episode, user};
 
 use crate::auth::guards::Acting;
-use crate::domain::scoring::Flag;
+use crate::domain::Role;
 use crate::domain::triage::Attention;
-use crate::domain::{AgeGroup, Role};
 use crate::error::AppError;
 
 mod counts;
 mod filters;
 mod keyset;
+mod listed;
 use counts::count;
 pub use counts::{RankCount, counts_by_provider};
 pub use filters::{Filters, FlagFilter, Sort, Status};
 pub use keyset::{After, worst_first_after};
+pub use listed::ListedClient;
+use listed::{Stored, select_listed};
 
 /// Rows on one page of every list.
 pub const PAGE_ROWS: u64 = 50;
@@ -32,35 +34,6 @@ pub const PAGE_ROWS: u64 = 50;
 /// page whose cost grows with the practice, and past this a list says "more than 1000" (a
 /// caseload is exact; at 100,000 clients an exact count cost an owner's page 30 ms on SQLite).
 pub const COUNT_CAP: u64 = 1_000;
-
-/// One client as the lists show them.
-#[derive(Debug, Clone)]
-pub struct ListedClient {
-    pub id: i32,
-    pub full_name: String,
-    pub login: String,
-    pub active: bool,
-    pub age_group: Option<AgeGroup>,
-    pub provider_id: Option<i32>,
-    pub provider_name: Option<String>,
-    pub sessions: i32,
-    pub intake: Option<f64>,
-    pub latest: Option<f64>,
-    pub outcome_flag: Flag,
-    pub alliance_flag: Flag,
-    pub attention: Attention,
-    pub off_track_since: Option<i64>,
-    pub last_session_at: Option<i64>,
-}
-
-impl ListedClient {
-    /// Latest minus intake, to one decimal.
-    pub fn change(&self) -> Option<f64> {
-        self.intake
-            .zip(self.latest)
-            .map(|(i, l)| ((l - i) * 10.0).round() / 10.0)
-    }
-}
 
 /// One page of a list, with where it sits among all pages.
 #[derive(Debug)]
@@ -75,51 +48,14 @@ pub struct Paged<T> {
     pub exact: bool,
 }
 
-#[derive(FromQueryResult)]
-struct Stored {
-    id: i32,
-    full_name: String,
-    login: String,
-    active: bool,
-    age_group: Option<AgeGroup>,
-    provider_id: Option<i32>,
-    provider_name: Option<String>,
-    latest_session: Option<i32>,
-    intake: Option<f64>,
-    latest_outcome: Option<f64>,
-    outcome_flag: Option<Flag>,
-    alliance_flag: Option<Flag>,
-    attention: Option<i32>,
-    off_track_since: Option<i64>,
-    last_session_at: Option<i64>,
-}
-
-impl From<Stored> for ListedClient {
-    fn from(s: Stored) -> Self {
-        Self {
-            id: s.id,
-            full_name: s.full_name,
-            login: s.login,
-            active: s.active,
-            age_group: s.age_group,
-            provider_id: s.provider_id,
-            provider_name: s.provider_name,
-            sessions: s.latest_session.unwrap_or(0),
-            intake: s.intake,
-            latest: s.latest_outcome,
-            outcome_flag: s.outcome_flag.unwrap_or(Flag::Grey),
-            alliance_flag: s.alliance_flag.unwrap_or(Flag::Grey),
-            attention: s.attention.map_or(Attention::NoFlag, Attention::from_rank),
-            off_track_since: s.off_track_since,
-            last_session_at: s.last_session_at,
-        }
-    }
-}
-
 /// The client (`c`), the client's open episode (`e`) and provider (`p`).
 const C: &str = "c";
 const E: &str = "e";
 const P: &str = "p";
+
+/// The client's open episode's last session, kept on the client's row by the database
+/// (migration 000100) and read only to order lists, so the entity does not carry it.
+const LAST_SESSION_AT: &str = "last_session_at";
 
 fn c(column: user::Column) -> Expr {
     Expr::col((C, column))
@@ -189,6 +125,15 @@ fn caseload(actor: &impl Acting) -> Cond {
     }
 }
 
+/// The client's open episode, joined by client only: with the practice in the condition too,
+/// SQLite may look each client's episode up through the triage index, which reads the whole
+/// practice.
+fn open_episode() -> Cond {
+    Cond::all()
+        .add(e(episode::Column::ClientId).equals((C, user::Column::Id)))
+        .add(e(episode::Column::ClosedAt).is_null())
+}
+
 /// `%text%` for LIKE, with LIKE's own wildcards in the text taken literally.
 fn contains(text: &str) -> LikeExpr {
     let escaped = text
@@ -222,16 +167,7 @@ fn filtered(
     } else {
         query.from_as(user::Entity, C);
         if with_episode || filters.flag.is_some() {
-            // By client only: with the practice in the condition too, SQLite may look each
-            // client's episode up through the triage index, which reads the whole practice.
-            query.join_as(
-                JoinType::LeftJoin,
-                episode::Entity,
-                E,
-                Cond::all()
-                    .add(e(episode::Column::ClientId).equals((C, user::Column::Id)))
-                    .add(e(episode::Column::ClosedAt).is_null()),
-            );
+            query.join_as(JoinType::LeftJoin, episode::Entity, E, open_episode());
         }
     }
     query.cond_where(caseload(actor));
@@ -256,6 +192,18 @@ fn filtered(
                 .add(folded(user::Column::FullName).like(contains(q)))
                 .add(folded(user::Column::Login).like(contains(q))),
         );
+        if backend == DbBackend::Sqlite && q.chars().count() >= 3 {
+            // The trigram table (migration 000100) finds the few users whose name or user ID
+            // holds the text, so a search does not read every client; the LIKE above still
+            // decides. Shorter texts match too many users for it to help.
+            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+            let holding = Query::select()
+                .expr(Expr::cust("rowid"))
+                .from("user_search")
+                .and_where(Expr::cust_with_values("user_search MATCH ?", [phrase]))
+                .to_owned();
+            query.and_where(c(user::Column::Id).in_subquery(holding));
+        }
     }
     if let Some(provider) = filters.provider {
         query.and_where(c(user::Column::ProviderId).eq(provider));
@@ -272,31 +220,6 @@ fn filtered(
         });
     }
     query
-}
-
-/// The columns a `ListedClient` is read from.
-fn select_listed(rows: &mut SelectStatement) {
-    rows.join_as(
-        JoinType::LeftJoin,
-        user::Entity,
-        P,
-        Expr::col((P, user::Column::Id)).equals((C, user::Column::ProviderId)),
-    );
-    rows.expr_as(c(user::Column::Id), "id")
-        .expr_as(c(user::Column::FullName), "full_name")
-        .expr_as(c(user::Column::Login), "login")
-        .expr_as(c(user::Column::Active), "active")
-        .expr_as(c(user::Column::AgeGroup), "age_group")
-        .expr_as(c(user::Column::ProviderId), "provider_id")
-        .expr_as(Expr::col((P, user::Column::FullName)), "provider_name")
-        .expr_as(e(episode::Column::LatestSession), "latest_session")
-        .expr_as(e(episode::Column::Intake), "intake")
-        .expr_as(e(episode::Column::LatestOutcome), "latest_outcome")
-        .expr_as(e(episode::Column::OutcomeFlag), "outcome_flag")
-        .expr_as(e(episode::Column::AllianceFlag), "alliance_flag")
-        .expr_as(e(episode::Column::Attention), "attention")
-        .expr_as(e(episode::Column::OffTrackSince), "off_track_since")
-        .expr_as(e(episode::Column::LastSessionAt), "last_session_at");
 }
 
 /// One page (1-based) of the actor's clients narrowed by `filters`.
@@ -319,12 +242,76 @@ pub async fn list(
     let total = Ord::min(counted, at_most);
     let pages = Ord::max(total.div_ceil(PAGE_ROWS), 1);
     let page = page.clamp(1, pages);
-    let mut rows = filtered(actor, filters, true, backend);
+    let rows = page_rows(db, actor, filters, (page - 1) * PAGE_ROWS).await?;
+    let rows = rows.into_iter().map(ListedClient::from).collect();
+    Ok(Paged {
+        rows,
+        page,
+        pages,
+        total,
+        exact,
+    })
+}
+
+/// The name columns every list ends its order with.
+fn name_columns() -> [user::Column; 4] {
+    [
+        user::Column::LastName,
+        user::Column::FirstName,
+        user::Column::FullName,
+        user::Column::Id,
+    ]
+}
+
+/// Orders by name: last name, first name (each with the unnamed last), full name, id.
+fn by_name(query: &mut SelectStatement, [last, first, full, id]: [Expr; 4]) {
+    query
+        .order_by_expr_with_nulls(last, Order::Asc, NullOrdering::Last)
+        .order_by_expr_with_nulls(first, Order::Asc, NullOrdering::Last)
+        .order_by_expr(full, Order::Asc)
+        .order_by_expr(id, Order::Asc);
+}
+
+/// The page of `filtered` starting `offset` rows in, in the list's order.
+async fn page_rows(
+    db: &impl ConnectionTrait,
+    actor: &impl Acting,
+    filters: &Filters,
+    offset: u64,
+) -> Result<Vec<Stored>, AppError> {
+    let backend = db.get_database_backend();
+    let mut rows = if filters.sort == Sort::LastSession && !by_triage_index(actor, filters) {
+        // The page's clients first, from the clients alone (`idx_users_last_session` holds
+        // the order, so a deep page walks that index, not every client with their episode),
+        // then those 50 joined to what the page shows.
+        let mut page = filtered(actor, filters, false, backend);
+        page.expr(c(user::Column::Id));
+        order(&mut page, actor, filters);
+        page.limit(PAGE_ROWS).offset(offset);
+        let mut rows = Query::select();
+        rows.from_as(user::Entity, C)
+            .join_as(JoinType::LeftJoin, episode::Entity, E, open_episode())
+            .and_where(c(user::Column::Id).in_subquery(page));
+        rows
+    } else {
+        let mut rows = filtered(actor, filters, true, backend);
+        rows.limit(PAGE_ROWS).offset(offset);
+        rows
+    };
     select_listed(&mut rows);
+    order(&mut rows, actor, filters);
+    let statement = backend.build(&rows);
+    Ok(Stored::find_by_statement(statement).all(db).await?)
+}
+
+/// Orders a list as `filters.sort` asks, then by name.
+fn order(rows: &mut SelectStatement, actor: &impl Acting, filters: &Filters) {
     match filters.sort {
         Sort::Name => {}
         Sort::LastSession => {
-            rows.order_by_expr_with_nulls(e(episode::Column::LastSessionAt), Order::Desc, NullOrdering::Last);
+            // The client's copy of their open episode's last session (migration 000100).
+            let last_session = Expr::col((C, LAST_SESSION_AT));
+            rows.order_by_expr_with_nulls(last_session, Order::Desc, NullOrdering::Last);
         }
         Sort::Flag => {
             // `off_track_since` is set exactly when the rank needs attention
@@ -334,26 +321,7 @@ pub async fn list(
                 .order_by_expr(e(episode::Column::OffTrackSince), Order::Asc);
         }
     }
-    rows.order_by_expr_with_nulls(c(user::Column::LastName), Order::Asc, NullOrdering::Last)
-        .order_by_expr_with_nulls(c(user::Column::FirstName), Order::Asc, NullOrdering::Last)
-        .order_by_expr(c(user::Column::FullName), Order::Asc)
-        .order_by_expr(c(user::Column::Id), Order::Asc)
-        .limit(PAGE_ROWS)
-        .offset((page - 1) * PAGE_ROWS);
-    let statement = db.get_database_backend().build(&rows);
-    let rows = Stored::find_by_statement(statement)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(ListedClient::from)
-        .collect();
-    Ok(Paged {
-        rows,
-        page,
-        pages,
-        total,
-        exact,
-    })
+    by_name(rows, name_columns().map(c));
 }
 
 /// The dashboards' list: active clients needing attention (or, with `everyone`, the whole
