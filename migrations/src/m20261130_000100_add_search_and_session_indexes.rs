@@ -68,9 +68,12 @@ fn sqlite_up() -> Vec<String> {
             "new.client_id",
         ),
         follow("episodes_follow_delete", "AFTER DELETE", "old.client_id"),
-        // SQLite indexes take no NULLS LAST; DESC already puts NULL last.
+        // SQLite indexes take no NULLS LAST; DESC already puts NULL last. The practice alone
+        // leads, role and active only cover: with them leading, SQLite (without statistics)
+        // took this index for a provider's clients too, over (practice, provider), and read the
+        // whole practice (4 ms to 535 ms a provider dashboard at 100,000 clients).
         "CREATE INDEX idx_users_last_session ON users \
-         (account_id, role, active, last_session_at DESC, last_name, first_name, full_name)"
+         (account_id, last_session_at DESC, last_name, first_name, full_name, role, active)"
             .into(),
     ]
 }

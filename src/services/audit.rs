@@ -356,11 +356,14 @@ pub async fn names(
     ids.dedup();
     let mut named = HashMap::new();
     for chunk in ids.chunks(1_000) {
+        // By id alone, the practice checked here: with the practice in the WHERE too, SQLite
+        // read the practice's index (100,000 clients, 24 ms) instead of the primary key.
         for person in user::Entity::find()
-            .filter(user::Column::AccountId.eq(actor.account.id))
             .filter(user::Column::Id.is_in(chunk.to_vec()))
             .all(db)
             .await?
+            .into_iter()
+            .filter(|person| person.account_id == actor.account.id)
         {
             named.insert(
                 person.id,
@@ -378,7 +381,7 @@ pub async fn names(
 pub async fn staff(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<(i32, String)>, AppError> {
     Ok(user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
-        .filter(user::Column::Role.ne(Role::Client))
+        .filter(user::Column::Role.is_in(Role::STAFF))
         .order_by_asc(user::Column::FullName)
         .all(db)
         .await?

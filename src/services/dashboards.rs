@@ -112,7 +112,7 @@ async fn provider_summaries(
                 .add(user::Column::SupervisorId.eq(actor.user.id))
                 .add(user::Column::Id.eq(actor.user.id)),
         )
-        .filter(user::Column::Role.ne(Role::Client))
+        .filter(user::Column::Role.is_in(Role::STAFF))
         .all(db)
         .await?
         .into_iter()

@@ -136,12 +136,14 @@ impl RatingsExport {
     async fn describe(&self, rows: Vec<rating::Model>) -> Result<Vec<ExportedRating>, AppError> {
         let client_ids: Vec<i32> = dedup(rows.iter().map(|r| r.client_id));
         let episode_ids: Vec<i32> = dedup(rows.iter().map(|r| r.episode_id));
+        // By id alone, the practice checked here: with the practice in the WHERE too, SQLite
+        // may read the practice's index of every client instead of the primary key.
         let clients: HashMap<i32, user::Model> = user::Entity::find()
-            .filter(user::Column::AccountId.eq(self.account))
             .filter(user::Column::Id.is_in(client_ids))
             .all(&self.db)
             .await?
             .into_iter()
+            .filter(|u| u.account_id == self.account)
             .map(|u| (u.id, u))
             .collect();
         let episodes: HashMap<i32, i32> = episode::Entity::find()

@@ -203,7 +203,7 @@ async fn save_switches(
         // counting, and every staff sign-in goes through the app (or its set-up) again.
         let staff = user::Entity::find()
             .filter(user::Column::AccountId.eq(account.id))
-            .filter(user::Column::Role.ne(Role::Client))
+            .filter(user::Column::Role.is_in(Role::STAFF))
             .all(db)
             .await?;
         for person in staff {

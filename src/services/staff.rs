@@ -61,7 +61,7 @@ fn manages(actor: &SignedIn, target: &user::Model) -> bool {
 pub async fn list(db: &impl ConnectionTrait, actor: &SignedIn) -> Result<Vec<StaffListing>, AppError> {
     let mut staff = user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
-        .filter(user::Column::Role.ne(Role::Client))
+        .filter(user::Column::Role.is_in(Role::STAFF))
         .order_by_asc(user::Column::FullName)
         .all(db)
         .await?;

@@ -135,7 +135,7 @@ pub async fn assignable_providers(
     let mut query = user::Entity::find()
         .filter(user::Column::AccountId.eq(actor.account.id))
         .filter(user::Column::Active.eq(true))
-        .filter(user::Column::Role.ne(Role::Client));
+        .filter(user::Column::Role.is_in(Role::STAFF));
     query = match actor.role() {
         Role::Owner | Role::Admin => query,
         Role::Supervisor => query.filter(

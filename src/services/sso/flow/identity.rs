@@ -53,7 +53,7 @@ pub(super) async fn link_by_email(
     let wanted = email.to_lowercase();
     let staff: Vec<user::Model> = user::Entity::find()
         .filter(user::Column::AccountId.eq(account.id))
-        .filter(user::Column::Role.ne(Role::Client))
+        .filter(user::Column::Role.is_in(Role::STAFF))
         .filter(user::Column::Email.is_not_null())
         .all(&state.db)
         .await?
