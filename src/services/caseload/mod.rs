@@ -103,7 +103,8 @@ fn caseload(actor: &impl Acting, role_by_index: bool) -> Cond {
     let role = if role_by_index {
         c(user::Column::Role)
     } else {
-        Expr::cust_with_expr("+$1", c(user::Column::Role))
+        // SQLite only, whose builder fills `?` with the expression.
+        Expr::cust_with_expr("+?", c(user::Column::Role))
     };
     let base = Cond::all()
         .add(c(user::Column::AccountId).eq(me.account_id))
