@@ -4,7 +4,7 @@
 //! page costs the same whatever the caseload.
 
 use sea_orm::sea_query::{
-    Cond, Expr, ExprTrait, Func, IntoTableRef, JoinType, LikeExpr, NullOrdering, Order, Query,
+    BinOper, Cond, Expr, ExprTrait, Func, IntoTableRef, JoinType, LikeExpr, NullOrdering, Order, Query,
     SelectStatement, UnionType,
 };
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
@@ -151,6 +151,18 @@ fn contains(text: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
+/// A LIKE pattern and its escape as literals in the SQL (the query builder quotes them).
+fn written(like: LikeExpr) -> Expr {
+    let pattern: Expr = like.into();
+    match pattern {
+        Expr::Binary(pattern, BinOper::Escape, escape) => match *pattern {
+            Expr::Value(value) => Expr::Binary(Box::new(Expr::Constant(value)), BinOper::Escape, escape),
+            other => Expr::Binary(Box::new(other), BinOper::Escape, escape),
+        },
+        other => other,
+    }
+}
+
 /// The actor's clients narrowed by `filters`. The open episode is joined when `with_episode`
 /// (a page shows its summary) or when a flag filter needs it, so a count without a flag filter
 /// reads the clients alone; see `by_triage_index` for when the episodes come first.
@@ -200,14 +212,20 @@ fn filtered(
     if let Some(q) = filters.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         // SQLite's LIKE already ignores ASCII case (and its lower() folds no other letters),
         // so it compares the columns as stored: half the work of a search over a practice.
-        let folded = |column: user::Column| match backend {
-            DbBackend::Sqlite => c(column),
-            _ => Func::lower(c(column)).into(),
+        // PostgreSQL gets the pattern written into the statement, not bound: after five runs
+        // of a prepared statement it may keep a generic plan, which cannot tell how few rows a
+        // pattern matches and reads every client instead of the trigram indexes (10 ms to
+        // 150 ms a search at 100,000 clients).
+        let matches = |column: user::Column| -> Expr {
+            match backend {
+                DbBackend::Sqlite => c(column).like(contains(q)),
+                _ => Func::lower(c(column)).binary(BinOper::Like, written(contains(q))),
+            }
         };
         query.cond_where(
             Cond::any()
-                .add(folded(user::Column::FullName).like(contains(q)))
-                .add(folded(user::Column::Login).like(contains(q))),
+                .add(matches(user::Column::FullName))
+                .add(matches(user::Column::Login)),
         );
         if backend == DbBackend::Sqlite && q.chars().count() >= 3 {
             // The trigram table (migration 000100) finds the few users whose name or user ID
