@@ -262,19 +262,25 @@ pub async fn list(
     page: u64,
 ) -> Result<Paged<ListedClient>, AppError> {
     let backend = db.get_database_backend();
+    let asked = Ord::max(page, 1);
     // Counted up to the cap, or far enough to tell whether the page asked for exists.
-    let at_most = Ord::max(COUNT_CAP, page.saturating_mul(PAGE_ROWS));
-    let counted = count(
-        db,
-        &filtered(actor, filters, false, backend),
-        at_most.saturating_add(1),
-    )
-    .await?;
+    let at_most = Ord::max(COUNT_CAP, asked.saturating_mul(PAGE_ROWS));
+    let filtered = filtered(actor, filters, false, backend);
+    // The count and the page asked for run side by side on pooled connections; only a page
+    // past the end (a stale link) is read again, as the last page.
+    let (counted, rows) = tokio::try_join!(
+        count(db, &filtered, at_most.saturating_add(1)),
+        page_rows(db, actor, filters, (asked - 1).saturating_mul(PAGE_ROWS)),
+    )?;
     let exact = counted <= at_most;
     let total = Ord::min(counted, at_most);
     let pages = Ord::max(total.div_ceil(PAGE_ROWS), 1);
-    let page = page.clamp(1, pages);
-    let rows = page_rows(db, actor, filters, (page - 1) * PAGE_ROWS).await?;
+    let page = Ord::min(asked, pages);
+    let rows = if page == asked {
+        rows
+    } else {
+        page_rows(db, actor, filters, (page - 1) * PAGE_ROWS).await?
+    };
     let rows = rows.into_iter().map(ListedClient::from).collect();
     Ok(Paged {
         rows,
