@@ -22,6 +22,7 @@ mod m20261130_000060_add_audit_keyset_indexes;
 mod m20261130_000080_add_sso_flow_ip;
 mod m20261130_000090_add_caseload_indexes;
 mod m20261130_000100_add_search_and_session_indexes;
+mod m20261201_000110_add_name_order_index;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000080_add_sso_flow_ip::Migration),
             Box::new(m20261130_000090_add_caseload_indexes::Migration),
             Box::new(m20261130_000100_add_search_and_session_indexes::Migration),
+            Box::new(m20261201_000110_add_name_order_index::Migration),
         ]
     }
 }

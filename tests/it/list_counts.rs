@@ -108,7 +108,22 @@ async fn the_practice_by_last_session_follows_ratings_and_closed_episodes(app: T
     // is closed.
     let second = ids(&owner.get("/clients?sort=last_session&status=all&page=2").await);
     let rated = second[2];
-    total(&owner, rated, "ors", "", "20").await;
+    // Demo clients' age groups are random; a child rates on the CORS.
+    let age_group = {
+        use sea_orm::EntityTrait;
+        entities::user::Entity::find_by_id(rated)
+            .one(&app.db().await)
+            .await
+            .expect("read")
+            .expect("the rated client")
+            .age_group
+    };
+    let measure = if age_group == Some(outcomes::domain::AgeGroup::Child) {
+        "cors"
+    } else {
+        "ors"
+    };
+    total(&owner, rated, measure, "", "20").await;
     let closed = before[0];
     let path = format!("/clients/{closed}/episodes/close");
     assert_eq!(
@@ -155,7 +170,95 @@ async fn the_practice_by_last_session_follows_ratings_and_closed_episodes(app: T
     }
 }
 
+/// The name order every list ends with (SPEC §3.3), computed here from the stored names: last
+/// name, then first name, each with the unnamed last, then full name, then id.
+fn by_name_order(mut users: Vec<(i32, Option<String>, Option<String>, String)>) -> Vec<i32> {
+    users.sort_by(|a, b| {
+        let named_last = |x: &Option<String>, y: &Option<String>| match (x, y) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        named_last(&a.1, &b.1)
+            .then_with(|| named_last(&a.2, &b.2))
+            .then_with(|| a.3.cmp(&b.3))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    users.into_iter().map(|u| u.0).collect()
+}
+
+async fn the_practice_by_name_lists_the_unnamed_last_on_every_path(app: TestApp) {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+    let tag = app.demo_practice(60).await;
+    let owner = app.browser();
+    owner
+        .login(&format!("demo-owner-{tag}"), outcomes::demo::DEMO_PASSWORD)
+        .await;
+    // Demo clients have a full name only; three get "Casey Client" from the form, and a few
+    // demo clients get a last name without a first name, so every NULL case is present.
+    let list = owner.get("/clients").await;
+    let document = scraper::Html::parse_document(&list.body);
+    let option = scraper::Selector::parse("select[name=provider] option").expect("selector");
+    let provider = document
+        .select(&option)
+        .find_map(|o| o.value().attr("value")?.parse::<i32>().ok())
+        .expect("a provider to choose");
+    for _ in 0..3 {
+        create_client(&owner, Some(provider), "").await;
+    }
+    let db = app.db().await;
+    let account = entities::user::Entity::find()
+        .filter(entities::user::Column::Login.eq(format!("demo-owner-{tag}")))
+        .one(&db)
+        .await
+        .expect("read")
+        .expect("owner")
+        .account_id;
+    let clients = || {
+        entities::user::Entity::find()
+            .select_only()
+            .columns([
+                entities::user::Column::Id,
+                entities::user::Column::LastName,
+                entities::user::Column::FirstName,
+                entities::user::Column::FullName,
+            ])
+            .filter(entities::user::Column::AccountId.eq(account))
+            .filter(entities::user::Column::Role.eq("client"))
+    };
+    let demo: Vec<i32> = clients()
+        .select_only()
+        .column(entities::user::Column::Id)
+        .filter(entities::user::Column::LastName.is_null())
+        .into_tuple()
+        .all(&db)
+        .await
+        .expect("read");
+    for (i, id) in demo.iter().step_by(7).enumerate() {
+        let last = if i % 2 == 0 { "Aalto" } else { "Zorn" };
+        db.execute_unprepared(&format!("UPDATE users SET last_name = '{last}' WHERE id = {id}"))
+            .await
+            .expect("name a demo client");
+    }
+    let expected = by_name_order(clients().into_tuple().all(&db).await.expect("read"));
+    assert_eq!(expected.len(), 63);
+
+    // The whole practice (on SQLite, the path through `idx_users_by_name`), a search that
+    // matches everyone and the status filter at "all" must all give the stored order.
+    for path in [
+        "/clients?sort=name",
+        "/clients?sort=name&status=all",
+        "/clients?sort=name&q=c",
+    ] {
+        let mut listed = ids(&owner.get(path).await);
+        listed.extend(ids(&owner.get(&format!("{path}&page=2")).await));
+        assert_eq!(listed, expected, "{path}");
+    }
+}
+
 crate::db_tests!(
     a_list_past_the_count_cap_says_more_than_and_pages_on,
-    the_practice_by_last_session_follows_ratings_and_closed_episodes
+    the_practice_by_last_session_follows_ratings_and_closed_episodes,
+    the_practice_by_name_lists_the_unnamed_last_on_every_path
 );
