@@ -186,6 +186,12 @@ fn main() {
                 everyone.as_str(),
             ),
             (
+                "/clients by name (the default), page 200",
+                owner.clone(),
+                "/clients?page=200".to_string(),
+                everyone.as_str(),
+            ),
+            (
                 "/clients by last session, page 200",
                 owner.clone(),
                 "/clients?sort=last_session&page=200".to_string(),
