@@ -255,6 +255,22 @@ async fn the_practice_by_name_lists_the_unnamed_last_on_every_path(app: TestApp)
         listed.extend(ids(&owner.get(&format!("{path}&page=2")).await));
         assert_eq!(listed, expected, "{path}");
     }
+    // The largest page number there is shows the last page, as any page past the end does.
+    let last = ids(&owner.get("/clients?sort=name&page=2").await);
+    for path in [
+        "/clients?sort=name&page=18446744073709551615",
+        "/clients?sort=last_session&page=18446744073709551615",
+    ] {
+        let answer = owner.get(path).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_eq!(ids(&answer).len(), last.len(), "{path}: the last page");
+    }
+    assert_eq!(
+        ids(&owner.get("/clients?sort=name&page=18446744073709551615").await),
+        last
+    );
+    let dashboard = owner.get("/dashboard?page=18446744073709551615").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
 }
 
 crate::db_tests!(

@@ -265,7 +265,9 @@ pub async fn list(
     page: u64,
 ) -> Result<Paged<ListedClient>, AppError> {
     let backend = db.get_database_backend();
-    let asked = Ord::max(page, 1);
+    // Any page past the end shows the last one; capping the number keeps the offset of a page
+    // asked for (read before the count is known) within what SQL takes.
+    let asked = page.clamp(1, u64::from(u32::MAX));
     // Counted up to the cap, or far enough to tell whether the page asked for exists.
     let at_most = Ord::max(COUNT_CAP, asked.saturating_mul(PAGE_ROWS));
     let filtered = filtered(actor, filters, false, backend);
