@@ -50,17 +50,19 @@ pub fn verify_in(memory: &mut Memory, password: &[u8], stored: &str) -> bool {
     if memory.len() < blocks {
         memory.resize(blocks, Block::default());
     }
+    let mut bytes = [0u8; Output::MAX_LENGTH];
+    let Some(out) = bytes.get_mut(..expected.len()) else {
+        return false;
+    };
     let argon2 = Argon2::new(algorithm, version, params);
-    let computed = Output::init_with(expected.len(), |out| {
-        argon2
-            .hash_password_into_with_memory(password, salt.as_ref(), out, &mut memory[..blocks])
-            .map_err(|_| argon2::password_hash::phc::Error::OutputSize {
-                provided: std::cmp::Ordering::Equal,
-                expected: out.len(),
-            })
-    });
+    if argon2
+        .hash_password_into_with_memory(password, salt.as_ref(), out, &mut memory[..blocks])
+        .is_err()
+    {
+        return false;
+    }
     // `Output`'s equality takes the same time wherever the bytes differ.
-    computed.is_ok_and(|computed| computed == *expected)
+    Output::new(out).is_ok_and(|computed| computed == *expected)
 }
 
 /// Runs argon2 on the blocking pool, at most one job per core at a time: a burst of sign-ins

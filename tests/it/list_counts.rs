@@ -70,18 +70,13 @@ fn ids(page: &Answer) -> Vec<i32> {
         .collect()
 }
 
-/// The whole practice by last session walks the clients' copy of their open episode's last
-/// session (kept by triggers on `episodes`): a new rating brings a client to the top, a closed
-/// episode sends them to the end with those never seen, and a search, read through the trigram
-/// index, lists the same pages.
-async fn the_practice_by_last_session_follows_ratings_and_closed_episodes(app: TestApp) {
-    let tag = app.demo_practice(60).await;
+/// The demo practice's owner, signed in, with three new "Casey Client"s for the first provider
+/// of the list's provider filter; their ids.
+async fn owner_with_three_new_clients(app: &TestApp, tag: &str) -> (crate::common::Browser, Vec<i32>) {
     let owner = app.browser();
     owner
         .login(&format!("demo-owner-{tag}"), outcomes::demo::DEMO_PASSWORD)
         .await;
-    // Three clients without a session ("Casey Client") for the first provider of the
-    // list's provider filter, and one demo client deactivated.
     let list = owner.get("/clients").await;
     let document = scraper::Html::parse_document(&list.body);
     let option = scraper::Selector::parse("select[name=provider] option").expect("selector");
@@ -89,10 +84,21 @@ async fn the_practice_by_last_session_follows_ratings_and_closed_episodes(app: T
         .select(&option)
         .find_map(|o| o.value().attr("value")?.parse::<i32>().ok())
         .expect("a provider to choose");
-    let mut unseen = Vec::new();
+    let mut created = Vec::new();
     for _ in 0..3 {
-        unseen.push(create_client(&owner, Some(provider), "").await.0);
+        created.push(create_client(&owner, Some(provider), "").await.0);
     }
+    (owner, created)
+}
+
+/// The whole practice by last session walks the clients' copy of their open episode's last
+/// session (kept by triggers on `episodes`): a new rating brings a client to the top, a closed
+/// episode sends them to the end with those never seen, and a search, read through the trigram
+/// index, lists the same pages.
+async fn the_practice_by_last_session_follows_ratings_and_closed_episodes(app: TestApp) {
+    let tag = app.demo_practice(60).await;
+    // Three clients without a session, and one demo client deactivated.
+    let (owner, unseen) = owner_with_three_new_clients(&app, &tag).await;
     let before = ids(&owner.get("/clients?sort=last_session&status=all").await);
     let gone = before[7];
     let answer = owner
@@ -191,22 +197,9 @@ fn by_name_order(mut users: Vec<(i32, Option<String>, Option<String>, String)>) 
 async fn the_practice_by_name_lists_the_unnamed_last_on_every_path(app: TestApp) {
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
     let tag = app.demo_practice(60).await;
-    let owner = app.browser();
-    owner
-        .login(&format!("demo-owner-{tag}"), outcomes::demo::DEMO_PASSWORD)
-        .await;
     // Demo clients have a full name only; three get "Casey Client" from the form, and a few
     // demo clients get a last name without a first name, so every NULL case is present.
-    let list = owner.get("/clients").await;
-    let document = scraper::Html::parse_document(&list.body);
-    let option = scraper::Selector::parse("select[name=provider] option").expect("selector");
-    let provider = document
-        .select(&option)
-        .find_map(|o| o.value().attr("value")?.parse::<i32>().ok())
-        .expect("a provider to choose");
-    for _ in 0..3 {
-        create_client(&owner, Some(provider), "").await;
-    }
+    let (owner, _) = owner_with_three_new_clients(&app, &tag).await;
     let db = app.db().await;
     let account = entities::user::Entity::find()
         .filter(entities::user::Column::Login.eq(format!("demo-owner-{tag}")))
@@ -256,19 +249,13 @@ async fn the_practice_by_name_lists_the_unnamed_last_on_every_path(app: TestApp)
         assert_eq!(listed, expected, "{path}");
     }
     // The largest page number there is shows the last page, as any page past the end does.
-    let last = ids(&owner.get("/clients?sort=name&page=2").await);
-    for path in [
-        "/clients?sort=name&page=18446744073709551615",
-        "/clients?sort=last_session&page=18446744073709551615",
-    ] {
-        let answer = owner.get(path).await;
+    for sort in ["name", "last_session"] {
+        let last = ids(&owner.get(&format!("/clients?sort={sort}&page=2")).await);
+        let path = format!("/clients?sort={sort}&page=18446744073709551615");
+        let answer = owner.get(&path).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
-        assert_eq!(ids(&answer).len(), last.len(), "{path}: the last page");
+        assert_eq!(ids(&answer), last, "{path}: the last page");
     }
-    assert_eq!(
-        ids(&owner.get("/clients?sort=name&page=18446744073709551615").await),
-        last
-    );
     let dashboard = owner.get("/dashboard?page=18446744073709551615").await;
     assert_eq!(dashboard.status, StatusCode::OK);
 }

@@ -306,11 +306,21 @@ fn name_columns() -> [user::Column; 4] {
     ]
 }
 
-/// Orders by name: last name, first name (each with the unnamed last), full name, id.
-fn by_name(query: &mut SelectStatement, [last, first, full, id]: [Expr; 4]) {
+/// Orders by name: last name, first name (each with the unnamed last), full name, id. With
+/// `nulls_as_terms`, "unnamed last" is written `name IS NULL, name`, the form
+/// `idx_users_by_name` holds on SQLite (whose index puts NULL first and cannot give `NULLS
+/// LAST`).
+fn by_name(query: &mut SelectStatement, [last, first, full, id]: [Expr; 4], nulls_as_terms: bool) {
+    for name in [last, first] {
+        if nulls_as_terms {
+            query
+                .order_by_expr(name.clone().is_null(), Order::Asc)
+                .order_by_expr(name, Order::Asc);
+        } else {
+            query.order_by_expr_with_nulls(name, Order::Asc, NullOrdering::Last);
+        }
+    }
     query
-        .order_by_expr_with_nulls(last, Order::Asc, NullOrdering::Last)
-        .order_by_expr_with_nulls(first, Order::Asc, NullOrdering::Last)
         .order_by_expr(full, Order::Asc)
         .order_by_expr(id, Order::Asc);
 }
@@ -350,18 +360,6 @@ async fn page_rows(
 /// Orders a list as `filters.sort` asks, then by name.
 fn order(rows: &mut SelectStatement, actor: &impl Acting, filters: &Filters, backend: DbBackend) {
     match filters.sort {
-        Sort::Name if sqlite_whole_practice(actor, filters, backend) => {
-            // The same order written as `idx_users_by_name` holds it: SQLite's index puts
-            // NULL first and cannot give `NULLS LAST`. Only this list is written so, or SQLite
-            // would walk the whole practice by name for one provider's clients too.
-            for column in [user::Column::LastName, user::Column::FirstName] {
-                rows.order_by_expr(c(column).is_null(), Order::Asc)
-                    .order_by_expr(c(column), Order::Asc);
-            }
-            rows.order_by_expr(c(user::Column::FullName), Order::Asc)
-                .order_by_expr(c(user::Column::Id), Order::Asc);
-            return;
-        }
         Sort::Name => {}
         Sort::LastSession => {
             // The client's copy of their open episode's last session (migration 000100).
@@ -376,7 +374,10 @@ fn order(rows: &mut SelectStatement, actor: &impl Acting, filters: &Filters, bac
                 .order_by_expr(e(episode::Column::OffTrackSince), Order::Asc);
         }
     }
-    by_name(rows, name_columns().map(c));
+    // Only the whole-practice list by name is written for SQLite's index: written so, other
+    // lists would have SQLite walk the whole practice by name for one provider's clients too.
+    let nulls_as_terms = filters.sort == Sort::Name && sqlite_whole_practice(actor, filters, backend);
+    by_name(rows, name_columns().map(c), nulls_as_terms);
 }
 
 /// The dashboards' list: active clients needing attention (or, with `everyone`, the whole
